@@ -1,0 +1,243 @@
+"""`RAG`: the one object the UI, the CLI, the regression runner and Python users share."""
+
+from __future__ import annotations
+
+import hashlib
+import re
+import shutil
+import threading
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+from pydantic import ValidationError
+
+from .answer import ExtractiveAnswerer
+from .embed import Embedder
+from .errors import IndexBusyError, IndexCorruptError, InvalidQuestionError, NotIngestedError, SettingsError
+from .ingest import Progress, ingest
+from .keyword import KeywordIndex
+from .retrieve import Filters, HybridRetriever
+from .schema import Answer, Article, IngestReport, Passage
+from .settings import Settings
+from .store import MARKER_FILE, Store
+
+KEYWORD_DIR = "keyword"
+_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f]")
+
+
+@dataclass(frozen=True)
+class _Corpus:
+    """Everything derived from one state of the index; replaced whole after an ingest."""
+
+    articles: dict[str, dict[str, Any]]
+    keyword: KeywordIndex
+    retriever: HybridRetriever
+    answerer: ExtractiveAnswerer
+
+
+class RAG:
+    """Question answering over a folder of articles, with citations.
+
+    >>> bot = RAG()                      # docs_dir="seeds", persist_dir="vectorstore"
+    >>> bot.ingest()                     # idempotent
+    >>> bot.ask("Why did China refuse the Austin meeting?").text
+    """
+
+    def __init__(self, settings: Settings | None = None, **overrides: Any) -> None:
+        try:
+            if settings is None:
+                self.settings = Settings(**overrides)
+            else:
+                self.settings = Settings(**(settings.model_dump() | overrides)) if overrides else settings
+        except ValidationError as exc:
+            problems = "; ".join(f"{'.'.join(map(str, e['loc'])) or 'settings'}: {e['msg']}" for e in exc.errors())
+            raise SettingsError(f"Invalid settings: {problems}.", "See `rag config` for every setting and its value.") from None
+        self._store = Store(self.settings)
+        self._embedder = Embedder(self.settings.embed_batch_size)
+        self._corpus: _Corpus | None = None
+        self._corpus_lock = threading.Lock()
+
+    # --- ingest ---------------------------------------------------------------------------------
+
+    def ingest(self, docs_dir: str | Path | None = None, *, rebuild: bool = False,
+               progress: Progress | None = None) -> IngestReport:
+        """Add, update and remove articles so the index matches the docs folder. Safe to repeat."""
+        if docs_dir is not None:
+            self.settings = self.settings.model_copy(update={"docs_dir": Path(docs_dir)})
+            self._store.settings = self.settings
+        with self._write_lock():
+            if rebuild:
+                self._wipe_index()
+            report = ingest(self.settings, self._store, self._embedder, progress)
+            self._corpus = None
+            self._load_corpus()
+        return report
+
+    def _write_lock(self):
+        from filelock import FileLock, Timeout
+
+        class _Lock:
+            def __init__(self, path: Path) -> None:
+                self._lock = FileLock(str(path))
+
+            def __enter__(self) -> None:
+                try:
+                    self._lock.acquire(timeout=0)
+                except Timeout:
+                    raise IndexBusyError(f"The index in {str(path.parent)!r} is busy: another process is ingesting into it.",
+                                         "Wait for it to finish, then try again.") from None
+
+            def __exit__(self, *exc: object) -> None:
+                self._lock.release()
+
+        folder = Path(self.settings.persist_dir)
+        folder.mkdir(parents=True, exist_ok=True)
+        path = folder / ".ingest.lock"
+        return _Lock(path)
+
+    def _wipe_index(self) -> None:
+        if self.settings.chroma_host:
+            self._store.reset()
+        else:
+            folder = Path(self.settings.persist_dir)
+            entries = [p for p in folder.iterdir() if p.name not in (".gitkeep", ".ingest.lock")]
+            ours = (folder / MARKER_FILE).exists() or all(_looks_like_chroma(p) for p in entries)
+            if not ours:
+                raise IndexCorruptError(f"Refusing to empty {str(folder)!r}: it does not look like a rag index.",
+                                        "Point persist_dir to an empty or new folder.")
+            for p in entries:
+                shutil.rmtree(p) if p.is_dir() else p.unlink()
+            self._store = Store(self.settings)
+        self._corpus = None
+
+    # --- the corpus (keyword index, retriever, answerer), loaded once -------------------------
+
+    def _load_corpus(self) -> _Corpus:
+        corpus = self._corpus
+        if corpus is not None:
+            return corpus
+        with self._corpus_lock:
+            if self._corpus is None:
+                self._corpus = self._build_corpus()
+            return self._corpus
+
+    def _build_corpus(self) -> _Corpus:
+        articles = self._store.article_records()
+        if not articles:
+            raise NotIngestedError(f"No articles are indexed in {self._where()}.",
+                                   "Run `rag ingest` (or RAG(...).ingest()) first.")
+        fingerprint = hashlib.sha256("\n".join(
+            f"{a}\t{m.get('hash')}" for a, m in sorted(articles.items())).encode()).hexdigest()
+        folder = Path(self.settings.persist_dir) / (KEYWORD_DIR if not self.settings.chroma_host
+                                                    else f"{KEYWORD_DIR}-{self.settings.collection}")
+        keyword = KeywordIndex.load(folder, fingerprint)
+        if keyword is None:
+            ids, texts, metas = self._store.all_chunks()
+            keyword = KeywordIndex.build(ids, texts, metas, fingerprint)
+            keyword.save(folder)
+        s = self.settings
+        return _Corpus(
+            articles=articles, keyword=keyword,
+            retriever=HybridRetriever(self._store, keyword, articles, s.candidate_k),
+            answerer=ExtractiveAnswerer(keyword, s.max_answer_sentences, s.min_support, s.min_coverage),
+        )
+
+    def _where(self) -> str:
+        if self.settings.chroma_host:
+            return f"the Chroma server at {self.settings.chroma_host}:{self.settings.chroma_port}"
+        return repr(str(self.settings.persist_dir))
+
+    # --- asking -----------------------------------------------------------------------------------
+
+    def check_question(self, question: object) -> str:
+        if not isinstance(question, str):
+            raise InvalidQuestionError(f"The question must be text, not {type(question).__name__}.")
+        cleaned = _CONTROL.sub(" ", question).strip()
+        if not cleaned:
+            raise InvalidQuestionError("The question is empty.", "Type a question about the articles.")
+        limit = self.settings.max_question_chars
+        if len(cleaned) > limit:
+            raise InvalidQuestionError(f"The question is {len(cleaned):,} characters long; the limit is {limit:,}.",
+                                       "Ask a shorter question (or raise RAG_MAX_QUESTION_CHARS).")
+        if not any(ch.isalnum() for ch in cleaned):
+            raise InvalidQuestionError("The question has no words in it.", "Type a question about the articles.")
+        return cleaned
+
+    def retrieve(self, question: str, *, top_k: int | None = None, sources: list[str] | None = None,
+                 date_from: date | str | None = None, date_to: date | str | None = None) -> list[Passage]:
+        """The passages retrieval finds for `question`, best first (no answering)."""
+        question = self.check_question(question)
+        corpus = self._load_corpus()
+        return corpus.retriever.retrieve(question, self._embedder.embed_query(question), top_k or self.settings.top_k,
+                                         _filters(sources, date_from, date_to))
+
+    def ask(self, question: str, *, top_k: int | None = None, sources: list[str] | None = None,
+            date_from: date | str | None = None, date_to: date | str | None = None,
+            standalone_question: str | None = None) -> Answer:
+        """Answer `question` from the articles, citing each sentence; abstain when they don't say."""
+        timings: dict[str, float] = {}
+        t0 = time.perf_counter()
+        question = self.check_question(question)
+        query = self.check_question(standalone_question) if standalone_question else question
+        corpus = self._load_corpus()
+        t = time.perf_counter()
+        embedding = self._embedder.embed_query(query)
+        timings["embed_ms"] = (time.perf_counter() - t) * 1000
+        t = time.perf_counter()
+        passages = corpus.retriever.retrieve(query, embedding, top_k or self.settings.top_k,
+                                             _filters(sources, date_from, date_to))
+        timings["retrieve_ms"] = (time.perf_counter() - t) * 1000
+        t = time.perf_counter()
+        sentence_ids = list(dict.fromkeys(f"{p.article_id}@{s.start}" for p in passages for s in p.sentences))
+        draft = corpus.answerer.answer(query, embedding, passages, self._store.sentence_embeddings(sentence_ids))
+        timings["answer_ms"] = (time.perf_counter() - t) * 1000
+        timings["total_ms"] = (time.perf_counter() - t0) * 1000
+        return Answer(question=question, text=draft.text, citations=draft.citations, abstained=draft.abstained,
+                      answerer=corpus.answerer.name, support=round(draft.support, 4), passages=passages,
+                      standalone_question=standalone_question, abstain_reason=draft.reason, timings=timings)
+
+    def stream(self, question: str, **kwargs: Any) -> Iterator[str | Answer]:
+        """Yield the answer's text as it is produced (sentence by sentence here), then the final `Answer`."""
+        answer = self.ask(question, **kwargs)
+        pieces = re.findall(r".+?\[\d+\]\s*|.+$", answer.text) if not answer.abstained else [answer.text]
+        yield from pieces
+        yield answer
+
+    def chat(self) -> "Chat":
+        from .chat import Chat
+
+        return Chat(self)
+
+    # --- the library ------------------------------------------------------------------------------
+
+    def articles(self) -> list[dict[str, Any]]:
+        """Indexed articles with their metadata and chunk counts, by file name."""
+        return [{"id": a} | m for a, m in sorted(self._store.article_records().items())]
+
+    def article(self, article_id: str) -> Article | None:
+        """One indexed article, with its cleaned text (what citation offsets point into)."""
+        meta = self._store.article_records().get(article_id)
+        text = self._store.article_text(article_id)
+        if meta is None or text is None:
+            return None
+        return Article(id=article_id, source=meta.get("source", article_id), title=meta.get("title") or None,
+                       publisher=meta.get("publisher") or None, date=meta.get("date") or None,
+                       author=meta.get("author") or None, text=text)
+
+
+def _filters(sources: list[str] | None, date_from: date | str | None, date_to: date | str | None) -> Filters:
+    try:
+        filters = Filters(tuple(sources) if sources else None, date_from, date_to)
+        filters.bounds()
+    except ValueError:
+        raise InvalidQuestionError(f"Dates must look like 2023-05-30 (got {date_from!r} .. {date_to!r}).") from None
+    return filters
+
+
+def _looks_like_chroma(path: Path) -> bool:
+    return path.name in ("chroma.sqlite3", KEYWORD_DIR, KEYWORD_DIR + ".tmp") or bool(
+        re.fullmatch(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}", path.name))

@@ -1,0 +1,184 @@
+"""Regression runs over question/answer sets: load a set, ask every question, score the answers.
+
+Metrics (per case, then overall):
+  key_fact_accuracy     answerable cases whose answer contains every key-fact group (any alternative
+                        of a group, case-insensitive, on word boundaries); an abstention scores 0
+  citation_precision    citations, over all answered answerable cases, whose article is one of the
+                        case's sources (an article that holds the fact)
+  citation_recall       answer sentences that carry a valid citation
+  abstention_accuracy   unanswerable cases the system abstained on
+  false_abstention_rate answerable cases the system abstained on
+  hit_rate@k, mrr@k     retrieval: a passage is relevant when it comes from a source article and holds
+                        at least one key-fact group; hit = a relevant passage in the top k; MRR = mean
+                        of 1/rank of the first relevant passage (0 when none in the top k)
+  latency_ms            wall time of ask() per case
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import statistics
+import time
+from collections.abc import Callable, Iterable
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from pydantic import BaseModel, Field, ValidationError, model_validator
+
+from .errors import RagError
+from .schema import Answer, Passage
+
+if TYPE_CHECKING:
+    from .engine import RAG
+
+KS = (1, 3, 5)
+
+
+class EvalCase(BaseModel, extra="forbid"):
+    id: str = Field(min_length=1)
+    question: str = Field(min_length=1)
+    reference_answer: str = ""
+    key_facts: list[list[str]] = Field(default_factory=list, description="Groups of alternatives; every group must appear.")
+    sources: list[str] = Field(default_factory=list, description="Files (names or paths) that hold the answer.")
+    answerable: bool = True
+
+    @model_validator(mode="after")
+    def _answerable_needs_facts(self) -> "EvalCase":
+        if self.answerable and (not self.key_facts or not self.sources):
+            raise ValueError("an answerable case needs key_facts and sources")
+        if any(not group or any(not alt.strip() for alt in group) for group in self.key_facts):
+            raise ValueError("key_facts groups must be non-empty lists of non-empty strings")
+        return self
+
+
+class EvalSetError(RagError, ValueError):
+    """A regression set file has a malformed line."""
+
+
+def load_cases(path: str | Path) -> list[EvalCase]:
+    path = Path(path)
+    if not path.is_file():
+        raise EvalSetError(f"The regression set {str(path)!r} does not exist.")
+    cases: list[EvalCase] = []
+    ids: set[str] = set()
+    for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), start=1):
+        if not line.strip() or line.lstrip().startswith("#"):
+            continue
+        try:
+            data = json.loads(line)
+        except json.JSONDecodeError as exc:
+            raise EvalSetError(f"{path}:{number}: not valid JSON ({exc.msg} at column {exc.colno}).") from None
+        try:
+            case = EvalCase.model_validate(data)
+        except ValidationError as exc:
+            err = exc.errors()[0]
+            field = ".".join(str(p) for p in err["loc"]) or "case"
+            raise EvalSetError(f"{path}:{number}: field {field!r}: {err['msg']}.") from None
+        if case.id in ids:
+            raise EvalSetError(f"{path}:{number}: field 'id': duplicate id {case.id!r}.")
+        ids.add(case.id)
+        cases.append(case)
+    if not cases:
+        raise EvalSetError(f"The regression set {str(path)!r} has no cases.")
+    return cases
+
+
+def _norm(text: str) -> str:
+    return (text.replace("’", "'").replace("‘", "'").replace("“", '"').replace("”", '"')
+            .replace("‑", "-").replace("–", "-").replace("—", "-").casefold())
+
+
+def contains_fact(text: str, alternative: str) -> bool:
+    alt = _norm(alternative.strip())
+    left = r"\b" if alt[:1].isalnum() else ""
+    right = r"\b" if alt[-1:].isalnum() else ""
+    # "sanction" also matches "sanctions": a word boundary on the left, a word prefix on the right.
+    return re.search(left + re.escape(alt), _norm(text)) is not None if right else alt in _norm(text)
+
+
+def facts_present(text: str, groups: list[list[str]]) -> list[bool]:
+    return [any(contains_fact(text, alt) for alt in group) for group in groups]
+
+
+def _source_match(source: str, wanted: Iterable[str]) -> bool:
+    return any(source == w or source.endswith("/" + w) or Path(source).name == Path(w).name for w in wanted)
+
+
+def _is_relevant(passage: Passage, case: EvalCase) -> bool:
+    return _source_match(passage.source, case.sources) and any(facts_present(passage.text, case.key_facts))
+
+
+def score_case(case: EvalCase, answer: Answer, latency_ms: float) -> dict[str, Any]:
+    result: dict[str, Any] = {
+        "id": case.id, "question": case.question, "answerable": case.answerable,
+        "answer": answer.text, "abstained": answer.abstained, "abstain_reason": answer.abstain_reason,
+        "support": answer.support, "latency_ms": round(latency_ms, 2),
+        "citations": [c.model_dump(include={"n", "source", "quote", "start", "end", "score"}) for c in answer.citations],
+    }
+    if not case.answerable:
+        result["passed"] = answer.abstained
+        return result
+    present = facts_present(answer.text, case.key_facts) if not answer.abstained else [False] * len(case.key_facts)
+    cited_ok = [_source_match(c.source, case.sources) for c in answer.citations]
+    markers = re.findall(r"\[(\d+)\]", answer.text)
+    sentences = [s for s in re.split(r"(?<=\])\s+", answer.text) if s.strip()] if not answer.abstained else []
+    valid = {c.n for c in answer.citations}
+    first_relevant = next((p.rank for p in answer.passages if _is_relevant(p, case)), None)
+    result.update({
+        "key_facts_found": present,
+        "key_facts_ok": all(present),
+        "citations_correct": sum(cited_ok), "citations_total": len(cited_ok),
+        "sentences_cited": sum(1 for s in sentences if any(int(m) in valid for m in re.findall(r"\[(\d+)\]", s))),
+        "sentences_total": len(sentences), "markers": len(markers),
+        "first_relevant_rank": first_relevant,
+    })
+    result["passed"] = result["key_facts_ok"] and all(cited_ok)
+    return result
+
+
+def summarize(results: list[dict[str, Any]]) -> dict[str, float]:
+    answerable = [r for r in results if r["answerable"]]
+    unanswerable = [r for r in results if not r["answerable"]]
+    cited_total = sum(r["citations_total"] for r in answerable)
+    sent_total = sum(r["sentences_total"] for r in answerable)
+    latencies = [r["latency_ms"] for r in results]
+    metrics: dict[str, float] = {
+        "cases": len(results), "answerable": len(answerable), "unanswerable": len(unanswerable),
+        "key_fact_accuracy": _mean(r["key_facts_ok"] for r in answerable),
+        "citation_precision": sum(r["citations_correct"] for r in answerable) / cited_total if cited_total else 1.0,
+        "citation_recall": sum(r["sentences_cited"] for r in answerable) / sent_total if sent_total else 1.0,
+        "abstention_accuracy": _mean(r["abstained"] for r in unanswerable) if unanswerable else 1.0,
+        "false_abstention_rate": _mean(r["abstained"] for r in answerable),
+        "latency_ms_median": statistics.median(latencies) if latencies else 0.0,
+        "latency_ms_p95": _percentile(latencies, 95),
+    }
+    for k in KS:
+        ranks = [r["first_relevant_rank"] for r in answerable]
+        metrics[f"hit_rate@{k}"] = _mean(rank is not None and rank <= k for rank in ranks)
+        metrics[f"mrr@{k}"] = _mean((1.0 / rank) if rank is not None and rank <= k else 0.0 for rank in ranks)
+    return {k: round(v, 4) if isinstance(v, float) else v for k, v in metrics.items()}
+
+
+def run_cases(bot: "RAG", cases: list[EvalCase], top_k: int = max(KS),
+              progress: Callable[[int, int], None] | None = None) -> tuple[dict[str, float], list[dict[str, Any]]]:
+    results = []
+    for i, case in enumerate(cases):
+        started = time.perf_counter()
+        answer = bot.ask(case.question, top_k=top_k)
+        results.append(score_case(case, answer, (time.perf_counter() - started) * 1000))
+        if progress:
+            progress(i + 1, len(cases))
+    return summarize(results), results
+
+
+def _mean(values: Iterable[float | bool]) -> float:
+    values = [float(v) for v in values]
+    return sum(values) / len(values) if values else 0.0
+
+
+def _percentile(values: list[float], pct: float) -> float:
+    if not values:
+        return 0.0
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(round(pct / 100 * (len(ordered) - 1))))]

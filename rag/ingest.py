@@ -1,0 +1,129 @@
+"""Incremental ingest: a file is read, cleaned, split and embedded only when its content changed.
+
+Order of writes per article (see Store.write_article) makes a killed ingest repairable: the article
+record, written last, is the commit mark; the next ingest redoes any article without one and
+sweeps chunks whose article has no record.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from .clean import clean_document
+from .embed import EMBEDDING_MODEL_NAME, Embedder
+from .errors import DocumentError
+from .load import list_article_files, parse_document, read_bytes
+from .schema import Article, Chunk, FileProblem, IngestReport
+from .settings import Settings
+from .split import split_article
+from .store import INDEX_FORMAT, Store
+
+log = logging.getLogger(__name__)
+
+Progress = Callable[[int, int, str], None]  # (files done, files total, current file)
+
+
+def config_fingerprint(settings: Settings) -> str:
+    """What besides the file's bytes decides its chunks: a change here re-ingests every file."""
+    return f"format={INDEX_FORMAT};model={EMBEDDING_MODEL_NAME};chunk={settings.chunk_tokens}/{settings.chunk_overlap_tokens}"
+
+
+def content_hash(data: bytes, settings: Settings) -> str:
+    return hashlib.sha256(config_fingerprint(settings).encode() + b"\0" + data).hexdigest()
+
+
+def date_int(iso: str | None) -> int:
+    return int(iso.replace("-", "")) if iso else 0
+
+
+def ingest(settings: Settings, store: Store, embedder: Embedder, progress: Progress | None = None) -> IngestReport:
+    started = time.perf_counter()
+    docs_dir = Path(settings.docs_dir)
+    files = list_article_files(docs_dir)
+    report = IngestReport()
+    indexed = store.article_records()
+    store.remove_orphans(set(indexed))
+    seen: set[str] = set()
+
+    for done, path in enumerate(files):
+        article_id = path.relative_to(docs_dir).as_posix()
+        seen.add(article_id)
+        if progress:
+            progress(done, len(files), article_id)
+        try:
+            data = read_bytes(path, settings.max_file_mb * 1_000_000)
+            digest = content_hash(data, settings)
+            previous = indexed.get(article_id)
+            if previous and previous.get("hash") == digest:
+                report.skipped.append(article_id)
+                continue
+            article = clean_document(parse_document(path, data), article_id, (docs_dir / article_id).as_posix())
+            if not article.text.strip():
+                raise DocumentError(f"{article_id} has no article text after cleaning.")
+            _write(article, digest, settings, store, embedder)
+        except DocumentError as exc:
+            log.warning("skipped %s: %s", article_id, exc)
+            report.failed.append(FileProblem(file=article_id, reason=str(exc)))
+            continue
+        (report.updated if previous else report.added).append(article_id)
+
+    for article_id in sorted(set(indexed) - seen):
+        store.delete_article(article_id)
+        report.removed.append(article_id)
+    if progress:
+        progress(len(files), len(files), "")
+    store.write_marker()
+    report.chunks = store.chunk_count()
+    report.seconds = time.perf_counter() - started
+    return report
+
+
+def _write(article: Article, digest: str, settings: Settings, store: Store, embedder: Embedder) -> None:
+    from llama_index.core.schema import NodeRelationship, RelatedNodeInfo, TextNode
+
+    chunks = split_article(article, settings.chunk_tokens, settings.chunk_overlap_tokens)
+    # Each sentence is embedded once, even where chunks overlap; the answerer reads these at question time.
+    spans = sorted({(s.start, s.end) for c in chunks for s in c.sentences})
+    texts = [c.text for c in chunks] + [article.text[s:e] for s, e in spans]
+    vectors = embedder.embed(texts)
+    chunk_vectors, sentence_vectors = vectors[: len(chunks)], vectors[len(chunks):]
+
+    base = _article_meta(article)
+    nodes = [
+        TextNode(
+            id_=chunk.id, text=chunk.text, embedding=vector.tolist(),
+            start_char_idx=chunk.start, end_char_idx=chunk.end,
+            metadata=base | {"chunk_index": chunk.index, "sentences": _spans_json(chunk)},
+            relationships={NodeRelationship.SOURCE: RelatedNodeInfo(node_id=article.id)},
+            excluded_embed_metadata_keys=list(base) + ["chunk_index", "sentences"],
+            excluded_llm_metadata_keys=list(base) + ["chunk_index", "sentences"],
+        )
+        for chunk, vector in zip(chunks, chunk_vectors)
+    ]
+    sentence_ids = [sentence_id(article.id, s) for s, _ in spans]
+    sentence_metas = [{"article_id": article.id, "start": s, "end": e} for s, e in spans]
+    record = base | {"hash": digest, "chunks": len(chunks), "sentences": len(spans), "author": article.author or "",
+                     "chars": len(article.text), "ingested_at": time.time()}
+    store.write_article(record, article.text, nodes, sentence_ids, sentence_vectors, sentence_metas)
+
+
+def sentence_id(article_id: str, start: int) -> str:
+    return f"{article_id}@{start}"
+
+
+def _article_meta(article: Article) -> dict[str, Any]:
+    # Chroma metadata values must be scalars: missing values are "" (and 0 for the filterable date).
+    return {
+        "article_id": article.id, "source": article.source, "title": article.title or "",
+        "publisher": article.publisher or "", "date": article.date or "", "date_int": date_int(article.date),
+    }
+
+
+def _spans_json(chunk: Chunk) -> str:
+    return json.dumps([[s.start, s.end] for s in chunk.sentences])

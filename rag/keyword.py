@@ -1,0 +1,101 @@
+"""The BM25 keyword index (bm25s), persisted beside the vector store and rebuilt only when the corpus changed.
+
+It also knows each term's document frequency, which the extractive answerer uses to weigh the
+question's words (a word no article uses weighs most: the articles cannot be about it).
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import shutil
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from .text import terms
+
+
+class KeywordIndex:
+    def __init__(self, ids: list[str], metas: list[dict[str, Any]], bm25, df: dict[str, int], fingerprint: str) -> None:
+        self.ids = ids
+        self.metas = metas
+        self.bm25 = bm25
+        self.df = df
+        self.fingerprint = fingerprint
+        self.n_docs = len(ids)
+        self._position = {chunk_id: i for i, chunk_id in enumerate(ids)}
+
+    @classmethod
+    def build(cls, ids: list[str], texts: list[str], metas: list[dict[str, Any]], fingerprint: str) -> "KeywordIndex":
+        import bm25s
+
+        tokenized = [terms(t) or ["__empty__"] for t in texts]
+        bm25 = bm25s.BM25()
+        if tokenized:
+            bm25.index(tokenized, show_progress=False)
+        df: dict[str, int] = {}
+        for tokens in tokenized:
+            for token in set(tokens):
+                df[token] = df.get(token, 0) + 1
+        return cls(ids, [_slim(m) for m in metas], bm25, df, fingerprint)
+
+    # --- persistence ----------------------------------------------------------------------------
+
+    def save(self, folder: Path) -> None:
+        tmp = folder.with_name(folder.name + ".tmp")
+        shutil.rmtree(tmp, ignore_errors=True)
+        tmp.mkdir(parents=True)
+        if self.ids:
+            self.bm25.save(str(tmp / "bm25"))
+        (tmp / "corpus.json").write_text(json.dumps(
+            {"fingerprint": self.fingerprint, "ids": self.ids, "metas": self.metas, "df": self.df}))
+        # Swap in whole, so a reader never sees half a keyword index.
+        shutil.rmtree(folder, ignore_errors=True)
+        tmp.rename(folder)
+
+    @classmethod
+    def load(cls, folder: Path, fingerprint: str) -> "KeywordIndex | None":
+        """The saved index if it matches `fingerprint`, else None (so the caller rebuilds)."""
+        import bm25s
+
+        try:
+            data = json.loads((folder / "corpus.json").read_text())
+            if data["fingerprint"] != fingerprint:
+                return None
+            bm25 = bm25s.BM25.load(str(folder / "bm25")) if data["ids"] else bm25s.BM25()
+        except (OSError, ValueError, KeyError):
+            return None
+        return cls(data["ids"], data["metas"], bm25, data["df"], fingerprint)
+
+    # --- querying -------------------------------------------------------------------------------
+
+    def idf(self, term: str) -> float:
+        """Smoothed inverse document frequency; a term no chunk contains gets the largest weight."""
+        return math.log(1 + (self.n_docs + 1) / (self.df.get(term, 0) + 0.5))
+
+    def search(self, query: str, k: int, allowed: np.ndarray | None = None) -> list[tuple[str, float]]:
+        """Top-k (chunk id, BM25 score), best first; `allowed` is a 0/1 mask over chunks (filters)."""
+        tokens = [t for t in terms(query) if t in self.df]
+        if not tokens or not self.ids:
+            return []
+        k = min(k, self.n_docs)
+        docs, scores = self.bm25.retrieve([tokens], k=k, weight_mask=allowed, show_progress=False, n_threads=1)
+        return [(self.ids[int(d)], float(s)) for d, s in zip(docs[0], scores[0]) if s > 0]
+
+    def mask(self, article_ids: set[str] | None, date_from: int | None, date_to: int | None) -> np.ndarray | None:
+        if article_ids is None and date_from is None and date_to is None:
+            return None
+        mask = np.ones(self.n_docs, dtype=np.float32)
+        for i, meta in enumerate(self.metas):
+            date = meta.get("date_int") or 0
+            if (article_ids is not None and meta.get("article_id") not in article_ids) \
+                    or (date_from is not None and (not date or date < date_from)) \
+                    or (date_to is not None and (not date or date > date_to)):
+                mask[i] = 0.0
+        return mask
+
+
+def _slim(meta: dict[str, Any]) -> dict[str, Any]:
+    return {"article_id": meta.get("article_id"), "date_int": meta.get("date_int", 0)}

@@ -1,0 +1,100 @@
+"""The public objects: what an article, a passage, a citation and an answer are."""
+
+from __future__ import annotations
+
+from pydantic import BaseModel, Field
+
+
+class Article(BaseModel):
+    """One cleaned article. `text` is the body with page furniture removed; offsets index into it."""
+
+    id: str = Field(description="File path relative to the docs folder; stable across re-ingests.")
+    source: str = Field(description="File path as shown to people, e.g. seeds/004_x.txt.")
+    title: str | None = None
+    publisher: str | None = None
+    date: str | None = Field(None, description="ISO date (YYYY-MM-DD) when the text gives one.")
+    author: str | None = None
+    text: str
+
+
+class Sentence(BaseModel):
+    start: int
+    end: int
+
+
+class Chunk(BaseModel):
+    """A token-sized, sentence-aligned slice of an article: `text == article.text[start:end]`."""
+
+    id: str
+    article_id: str
+    index: int
+    start: int
+    end: int
+    text: str
+    sentences: list[Sentence] = Field(description="Sentence spans, in article offsets.")
+
+
+class Passage(BaseModel):
+    """A retrieved chunk with what the answerer and the citations need."""
+
+    chunk_id: str
+    article_id: str
+    source: str
+    title: str | None
+    publisher: str | None
+    date: str | None
+    text: str
+    start: int
+    end: int
+    sentences: list[Sentence]
+    score: float = Field(description="Fused retrieval score (reciprocal rank fusion).")
+    rank: int = Field(description="1-based rank after fusion.")
+
+
+class Citation(BaseModel):
+    """What one `[n]` marker in an answer points at: an exact quote from an article."""
+
+    n: int
+    source: str
+    title: str | None = None
+    publisher: str | None = None
+    date: str | None = None
+    quote: str = Field(description="Exact substring of the cleaned article text.")
+    start: int
+    end: int
+    score: float = Field(description="How strongly the quote supports the answer, 0..1.")
+    chunk_id: str
+
+
+class Answer(BaseModel):
+    question: str
+    text: str = Field(description="The answer with [n] markers; or a plain statement that the articles don't say.")
+    citations: list[Citation] = Field(default_factory=list)
+    abstained: bool = False
+    answerer: str = "extractive"
+    standalone_question: str | None = Field(None, description="The question actually retrieved for, when a chat rewrote a follow-up.")
+    fallback_reason: str | None = Field(None, description="Why the LLM answerer was not used, when it failed and the offline answerer stepped in.")
+    abstain_reason: str | None = Field(None, description="Why the answer abstained (which check failed).")
+    support: float = Field(0.0, description="Best support score among the answer's sentences.")
+    passages: list[Passage] = Field(default_factory=list, description="What retrieval returned, best first.")
+    timings: dict[str, float] = Field(default_factory=dict, description="Milliseconds per stage.")
+
+
+class FileProblem(BaseModel):
+    file: str
+    reason: str
+
+
+class IngestReport(BaseModel):
+    added: list[str] = Field(default_factory=list)
+    updated: list[str] = Field(default_factory=list)
+    removed: list[str] = Field(default_factory=list)
+    skipped: list[str] = Field(default_factory=list, description="Unchanged since the last ingest.")
+    failed: list[FileProblem] = Field(default_factory=list, description="Files that could not be read; the rest were ingested.")
+    chunks: int = Field(0, description="Chunks in the index after this ingest.")
+    seconds: float = 0.0
+
+    def summary(self) -> str:
+        return (f"{len(self.added)} added, {len(self.updated)} updated, {len(self.removed)} removed, "
+                f"{len(self.skipped)} unchanged, {len(self.failed)} failed; "
+                f"{self.chunks} chunks in the index; {self.seconds:.1f} s")

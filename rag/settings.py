@@ -1,0 +1,65 @@
+"""One settings object: keyword arguments, then `RAG_*` environment variables (and `.env`), then defaults."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Literal
+
+from pydantic import Field, SecretStr, field_validator, model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(
+        env_prefix="RAG_", env_file=".env", env_file_encoding="utf-8", extra="ignore",
+        validate_default=True, populate_by_name=True,
+    )
+
+    # Where things are
+    docs_dir: Path = Field(Path("seeds"), description="Folder of articles to ingest.")
+    persist_dir: Path = Field(Path("vectorstore"), description="Folder holding the index.")
+    collection: str = Field("articles", min_length=3, max_length=60, pattern=r"^[a-zA-Z0-9][a-zA-Z0-9._-]*[a-zA-Z0-9]$")
+    chroma_host: str | None = Field(None, description="Use a `chroma run` server at this host instead of the embedded store.")
+    chroma_port: int = Field(8000, ge=1, le=65535)
+
+    # Splitting
+    chunk_tokens: int = Field(200, ge=32, le=2000, description="Target chunk size in tiktoken (cl100k) tokens.")
+    chunk_overlap_tokens: int = Field(40, ge=0, le=500, description="Overlap between neighbouring chunks, in tokens.")
+    embed_batch_size: int = Field(64, ge=1, le=4096)
+
+    # Retrieval
+    top_k: int = Field(5, ge=1, le=50, description="Passages handed to the answerer.")
+    candidate_k: int = Field(20, ge=1, le=500, description="Depth of each retriever before fusion.")
+
+    # Answering
+    answerer: Literal["auto", "extractive", "openai"] = Field(
+        "auto", description="`auto` uses OpenAI (or a compatible server) when configured, else the offline extractive answerer.")
+    max_answer_sentences: int = Field(3, ge=1, le=10)
+    min_support: float = Field(0.55, ge=0.0, le=1.0, description="Best sentence support below this abstains (see README, Calibration).")
+    min_coverage: float = Field(0.6, ge=0.0, le=1.0, description="Share of the question's key terms the answer must cover.")
+    max_question_chars: int = Field(2000, ge=10, le=100_000)
+    max_file_mb: int = Field(25, ge=1, le=1000, description="Larger files are skipped with a warning.")
+
+    # LLM path (issue 3). The key is a secret: it is never printed.
+    openai_api_key: SecretStr | None = Field(None, validation_alias="OPENAI_API_KEY")
+    openai_base_url: str | None = Field(None, validation_alias="OPENAI_BASE_URL")
+    openai_model: str = Field("gpt-4o-mini")
+
+    @field_validator("chroma_host", "openai_base_url", mode="before")
+    @classmethod
+    def _blank_is_none(cls, value: object) -> object:
+        return None if isinstance(value, str) and not value.strip() else value
+
+    @model_validator(mode="after")
+    def _overlap_below_size(self) -> "Settings":
+        if self.chunk_overlap_tokens >= self.chunk_tokens:
+            raise ValueError("chunk_overlap_tokens must be smaller than chunk_tokens")
+        if self.top_k > self.candidate_k:
+            raise ValueError("top_k must not exceed candidate_k")
+        return self
+
+    def public_dict(self) -> dict[str, object]:
+        """Every setting, JSON-friendly, with secrets shown only as set or not set."""
+        data = self.model_dump(mode="json")
+        data["openai_api_key"] = "set" if self.openai_api_key else "not set"
+        return data

@@ -1,0 +1,192 @@
+"""Chroma, embedded or as a server: the chunks (through llama-index's ChromaVectorStore), the sentence
+embeddings the answerer scores, and one record per article (its hash, metadata and cleaned text)."""
+
+from __future__ import annotations
+
+import json
+from functools import cached_property
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from . import environment  # noqa: F401
+from .errors import IndexCorruptError, RagError
+from .settings import Settings
+
+# Anything that changes what ingest produces for the same file bumps this, so every file is redone.
+INDEX_FORMAT = 1
+MARKER_FILE = "rag-index.json"
+
+
+def rebuild_hint(settings: Settings) -> str:
+    return (f"Rebuild it with `rag ingest --rebuild` (or RAG(...).ingest(rebuild=True)), "
+            f"or point persist_dir somewhere else than {str(settings.persist_dir)!r}.")
+
+
+class Store:
+    def __init__(self, settings: Settings) -> None:
+        self.settings = settings
+        self.persist_dir = Path(settings.persist_dir)
+
+    # --- opening -------------------------------------------------------------------------------
+
+    def _check_persist_dir(self) -> None:
+        if self.settings.chroma_host:
+            return
+        d = self.persist_dir
+        if d.exists() and not d.is_dir():
+            raise IndexCorruptError(f"persist_dir {str(d)!r} is a file, not a folder.", rebuild_hint(self.settings))
+        if d.is_dir():
+            entries = {p.name for p in d.iterdir()} - {".gitkeep", ".ingest.lock"}
+            if entries and MARKER_FILE not in entries:
+                raise IndexCorruptError(
+                    f"{str(d)!r} is not empty and holds no rag index (found {', '.join(sorted(entries)[:5])}).",
+                    "Point persist_dir to an empty or new folder, or empty this one.")
+            if MARKER_FILE in entries:
+                try:
+                    marker = json.loads((d / MARKER_FILE).read_text())
+                except (OSError, ValueError):
+                    raise IndexCorruptError(f"The index marker {str(d / MARKER_FILE)!r} is unreadable.",
+                                            rebuild_hint(self.settings)) from None
+                if marker.get("format") != INDEX_FORMAT:
+                    raise IndexCorruptError(
+                        f"The index in {str(d)!r} was written by another version (format {marker.get('format')}, "
+                        f"this version reads {INDEX_FORMAT}).", rebuild_hint(self.settings))
+
+    def write_marker(self) -> None:
+        if self.settings.chroma_host:
+            return
+        self.persist_dir.mkdir(parents=True, exist_ok=True)
+        (self.persist_dir / MARKER_FILE).write_text(json.dumps({"format": INDEX_FORMAT}))
+
+    @cached_property
+    def client(self):
+        import chromadb
+        from chromadb.config import Settings as ChromaSettings
+
+        self._check_persist_dir()
+        chroma_settings = ChromaSettings(anonymized_telemetry=False, allow_reset=False)
+        try:
+            if self.settings.chroma_host:
+                return chromadb.HttpClient(host=self.settings.chroma_host, port=self.settings.chroma_port,
+                                           settings=chroma_settings)
+            self.persist_dir.mkdir(parents=True, exist_ok=True)
+            return chromadb.PersistentClient(path=str(self.persist_dir), settings=chroma_settings)
+        except Exception as exc:
+            where = (f"the Chroma server at {self.settings.chroma_host}:{self.settings.chroma_port}"
+                     if self.settings.chroma_host else f"the index in {str(self.persist_dir)!r}")
+            if self.settings.chroma_host:
+                raise RagError(f"Cannot reach {where}: {exc}", "Start it with `chroma run`, or unset RAG_CHROMA_HOST.") from None
+            raise IndexCorruptError(f"Cannot open {where}: {exc}", rebuild_hint(self.settings)) from None
+
+    def _collection(self, suffix: str):
+        name = f"{self.settings.collection}{suffix}"
+        try:
+            return self.client.get_or_create_collection(
+                name, embedding_function=None, configuration={"hnsw": {"space": "cosine"}})
+        except Exception as exc:
+            raise IndexCorruptError(f"Cannot open collection {name!r}: {exc}", rebuild_hint(self.settings)) from None
+
+    @cached_property
+    def chunks(self):
+        return self._collection("")
+
+    @cached_property
+    def sentences(self):
+        return self._collection("-sentences")
+
+    @cached_property
+    def articles(self):
+        return self._collection("-articles")
+
+    @cached_property
+    def vector_store(self):
+        from llama_index.vector_stores.chroma import ChromaVectorStore
+
+        return ChromaVectorStore(chroma_collection=self.chunks)
+
+    # --- articles -------------------------------------------------------------------------------
+
+    def article_records(self) -> dict[str, dict[str, Any]]:
+        """Article id -> metadata, for every article whose ingest completed."""
+        got = self._guard(lambda: self.articles.get(include=["metadatas"]))
+        return {i: dict(m or {}) for i, m in zip(got["ids"], got["metadatas"])}
+
+    def article_text(self, article_id: str) -> str | None:
+        got = self._guard(lambda: self.articles.get(ids=[article_id], include=["documents"]))
+        return got["documents"][0] if got["ids"] else None
+
+    def chunk_count(self) -> int:
+        return self._guard(self.chunks.count)
+
+    # --- writing --------------------------------------------------------------------------------
+
+    def delete_article(self, article_id: str) -> None:
+        # Article record first: if we are killed half way, the article is simply "not ingested" and redone.
+        self.articles.delete(ids=[article_id])
+        self.chunks.delete(where={"article_id": article_id})
+        self.sentences.delete(where={"article_id": article_id})
+
+    def write_article(self, record: dict[str, Any], text: str, nodes: list, sentence_ids: list[str],
+                      sentence_embeddings: np.ndarray, sentence_metas: list[dict[str, Any]]) -> None:
+        article_id = record["article_id"]
+        self.delete_article(article_id)
+        for start in range(0, len(nodes), 1000):
+            self.vector_store.add(nodes[start:start + 1000])
+        for start in range(0, len(sentence_ids), 2000):
+            stop = start + 2000
+            self.sentences.add(ids=sentence_ids[start:stop], embeddings=sentence_embeddings[start:stop],
+                               metadatas=sentence_metas[start:stop])
+        # The article record is written last: its presence means the article is complete.
+        self.articles.upsert(ids=[article_id], embeddings=[[0.0]], metadatas=[record], documents=[text])
+
+    def remove_orphans(self, known: set[str]) -> int:
+        """Delete chunks and sentences of articles that have no record (an ingest killed half way)."""
+        removed = 0
+        for collection in (self.chunks, self.sentences):
+            metas = collection.get(include=["metadatas"])["metadatas"]
+            orphans = {m.get("article_id") for m in metas if m and m.get("article_id") not in known}
+            for article_id in orphans:
+                collection.delete(where={"article_id": article_id})
+                removed += 1
+        return removed
+
+    # --- reading --------------------------------------------------------------------------------
+
+    def sentence_embeddings(self, ids: list[str]) -> dict[str, np.ndarray]:
+        if not ids:
+            return {}
+        got = self._guard(lambda: self.sentences.get(ids=ids, include=["embeddings"]))
+        return {i: np.asarray(e, dtype=np.float32) for i, e in zip(got["ids"], got["embeddings"])}
+
+    def all_chunks(self) -> tuple[list[str], list[str], list[dict[str, Any]]]:
+        ids: list[str] = []
+        docs: list[str] = []
+        metas: list[dict[str, Any]] = []
+        total = self.chunk_count()
+        for offset in range(0, total, 5000):
+            got = self._guard(lambda: self.chunks.get(include=["documents", "metadatas"], limit=5000, offset=offset))
+            ids += got["ids"]
+            docs += got["documents"]
+            metas += got["metadatas"]
+        return ids, docs, metas
+
+    def _guard(self, call):
+        try:
+            return call()
+        except RagError:
+            raise
+        except Exception as exc:
+            raise IndexCorruptError(f"Reading the index failed: {type(exc).__name__}: {exc}",
+                                    rebuild_hint(self.settings)) from None
+
+    def reset(self) -> None:
+        """Drop this index's collections (for --rebuild)."""
+        for suffix in ("", "-sentences", "-articles"):
+            try:
+                self.client.delete_collection(f"{self.settings.collection}{suffix}")
+            except Exception:
+                pass
+        for name in ("chunks", "sentences", "articles", "vector_store"):
+            self.__dict__.pop(name, None)

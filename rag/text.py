@@ -1,0 +1,50 @@
+"""Words to index terms, one way for the keyword index and the answerer: lowercase, stopwords out, Snowball stems."""
+
+from __future__ import annotations
+
+import re
+from functools import lru_cache
+
+_WORD = re.compile(r"[a-z0-9]+(?:[-'’][a-z0-9]+)*")
+
+
+@lru_cache(maxsize=1)
+def _stopwords() -> frozenset[str]:
+    from bm25s.stopwords import STOPWORDS_EN
+
+    from .environment import NLTK_CACHE
+
+    nltk_english = (NLTK_CACHE / "corpora" / "stopwords" / "english").read_text().split()
+    modals = {"might", "would", "could", "should", "may", "must", "can", "shall", "will"}
+    return frozenset(STOPWORDS_EN) | frozenset(nltk_english) | modals
+
+
+# Irregular forms a stemmer cannot join to their lemma, and British spellings of the same word.
+_LEMMA = {
+    "met": "meet", "said": "say", "says": "say", "told": "tell", "held": "hold", "made": "make", "took": "take",
+    "taken": "take", "gave": "give", "given": "give", "went": "go", "gone": "go", "won": "win", "lost": "lose",
+    "paid": "pay", "brought": "bring", "sought": "seek", "thought": "think", "bought": "buy", "caught": "catch",
+    "led": "lead", "left": "leave", "began": "begin", "begun": "begin", "chose": "choose", "chosen": "choose",
+    "wrote": "write", "written": "write", "spoke": "speak", "spoken": "speak", "sent": "send", "spent": "spend",
+    "sold": "sell", "kept": "keep", "saw": "see", "seen": "see", "knew": "know", "known": "know", "felt": "feel",
+    "fell": "fall", "rose": "rise", "risen": "rise", "hit": "hit", "struck": "strike", "drew": "draw",
+    "defence": "defense", "offence": "offense", "labour": "labor", "programme": "program", "centre": "center",
+}
+
+
+@lru_cache(maxsize=1)
+def _stemmer():
+    import Stemmer
+
+    return Stemmer.Stemmer("english")
+
+
+def words(text: str) -> list[str]:
+    return [w.replace("’", "'") for w in _WORD.findall(text.lower())]
+
+
+def terms(text: str) -> list[str]:
+    stop = _stopwords()
+    kept = [_LEMMA.get(w, w) for w in words(text) if w not in stop and len(w) > 1]
+    # "u.s." and "us" are one country; "s-400" stays one token.
+    return _stemmer().stemWords(kept)

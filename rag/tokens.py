@@ -1,0 +1,20 @@
+"""Token counting with tiktoken, offline: the BPE files come from llama-index-core's bundled cache."""
+
+from __future__ import annotations
+
+from functools import lru_cache
+
+from . import environment  # noqa: F401  (sets TIKTOKEN_CACHE_DIR before tiktoken looks for it)
+
+ENCODING = "cl100k_base"
+
+
+@lru_cache(maxsize=1)
+def _encoding():
+    import tiktoken
+
+    return tiktoken.get_encoding(ENCODING)
+
+
+def count_tokens(text: str) -> int:
+    return len(_encoding().encode(text, disallowed_special=()))
