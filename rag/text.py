@@ -39,8 +39,19 @@ def _stemmer():
     return Stemmer.Stemmer("english")
 
 
+_COUNTRY_US = re.compile(r"\bU\.S\.(?:A\.)?|\bUS\b|\bUSA\b|\bUnited States\b")
+
+
 def words(text: str) -> list[str]:
-    return [w.replace("’", "'") for w in _WORD.findall(text.lower())]
+    """Lowercase words; "U.S.", "US" and "United States" become "usa" (else "us" is a stopword);
+    a hyphenated word also yields its parts ("two-days" -> two-days, two, days)."""
+    out: list[str] = []
+    for w in _WORD.findall(_COUNTRY_US.sub(" usa ", text).lower()):
+        w = w.replace("’", "'")
+        out.append(w)
+        if "-" in w:
+            out.extend(part for part in w.split("-") if part.isalpha())
+    return out
 
 
 def terms(text: str) -> list[str]:
