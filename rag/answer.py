@@ -45,7 +45,7 @@ _ANAPHOR_START = re.compile(
 _REPORTED_BY_PRONOUN = re.compile(r"\b(?:he|she|they) (?:said|added|told|noted|argued|says)\b", re.IGNORECASE)
 # Questions about what someone said, discussed or agreed need an answer that reports that act.
 _SPEECH_ACTS = {
-    "say": "say state statement tell call note remark argu add quot accord claim announc articul",
+    "say": "say state statement tell call note remark argu add quot accord claim announc",
     "discuss": "discuss talk convers negoti",
     "agre": "agre agreement deal accord sign",
     "decid": "decid decis",

@@ -18,14 +18,30 @@ _FOLLOW_UP = re.compile(
 _LEADING_CONNECTIVE = re.compile(r"^(?:and|but|so|also|then)\s*,?\s*", re.IGNORECASE)
 
 
+_PERSON_PRONOUN = re.compile(r"\b(?:he|she|him|her|his)\b", re.IGNORECASE)
+_NAME = re.compile(r"(?<![.!?]\s)\b[A-Z][a-z]+(?:\s+[A-Z][a-z]+)+")  # two or more capitalised words
+_QUESTION_WORDS = {"what", "which", "who", "whom", "whose", "when", "where", "why", "how", "did", "does", "do",
+                   "is", "are", "was", "were", "the", "a", "an", "and", "about", "that", "this", "it", "say", "said"}
+
+
 def condense(question: str, history: list[Answer]) -> str | None:
-    """A standalone version of a follow-up, from the previous turns; None when the question stands alone."""
+    """A standalone version of a follow-up, from the previous turns; None when the question stands alone.
+
+    A person pronoun is replaced by the last name mentioned in the previous question; otherwise the
+    previous question's content words are added as context.
+    """
     if not history or not _FOLLOW_UP.search(question):
         return None
     previous = history[-1].standalone_question or history[-1].question
+    rest = _LEADING_CONNECTIVE.sub("", question).strip()
+    rest = rest[:1].upper() + rest[1:]
+    names = _NAME.findall(previous)
+    if names and _PERSON_PRONOUN.search(rest):
+        name = names[-1]
+        return _PERSON_PRONOUN.sub(lambda m: name + ("'s" if m.group().lower() in ("his", "her") else ""), rest, count=1)
     asked = {w.lower() for w in words(question)}
-    context = [w for w in re.findall(r"[\w'’-]+", previous) if w.lower() not in asked]
-    return f"{_LEADING_CONNECTIVE.sub('', question).rstrip('?')} (about: {' '.join(context)})?"
+    context = [w for w in re.findall(r"[\w'’-]+", previous) if w.lower() not in asked | _QUESTION_WORDS]
+    return f"{rest.rstrip('?')} ({' '.join(context)})?"
 
 
 class Chat:

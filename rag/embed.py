@@ -6,7 +6,7 @@ Loaded on first use (importing torch and transformers costs seconds) and never f
 from __future__ import annotations
 
 import threading
-from functools import cached_property
+from functools import lru_cache
 from pathlib import Path
 
 import numpy as np
@@ -22,19 +22,27 @@ def model_path() -> Path:
     return Path(get_model_path())
 
 
+_load_lock = threading.Lock()
+
+
+@lru_cache(maxsize=1)
+def _model():
+    # One model per process, shared by every RAG instance (it is read-only at inference).
+    from sentence_transformers import SentenceTransformer
+
+    return SentenceTransformer(str(model_path()), device="cpu", local_files_only=True)
+
+
 class Embedder:
     """Batch and query embeddings as normalized float32 numpy arrays (dot product == cosine)."""
 
     def __init__(self, batch_size: int = 64) -> None:
         self.batch_size = batch_size
-        self._lock = threading.Lock()
 
-    @cached_property
+    @property
     def model(self):
-        from sentence_transformers import SentenceTransformer
-
-        with self._lock:
-            return SentenceTransformer(str(model_path()), device="cpu", local_files_only=True)
+        with _load_lock:
+            return _model()
 
     @property
     def dimension(self) -> int:

@@ -111,6 +111,10 @@ class RAG:
                                         "Point persist_dir to an empty or new folder.")
             for p in entries:
                 shutil.rmtree(p) if p.is_dir() else p.unlink()
+            # chromadb keeps one client per path in the process; drop it so the next open starts fresh.
+            from chromadb.api.client import SharedSystemClient
+
+            SharedSystemClient.clear_system_cache()
             self._store = Store(self.settings)
         self._corpus = None
 

@@ -1,0 +1,145 @@
+"""The `rag` command: a thin shell over the library."""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+from typing import Annotated, Optional
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from . import environment  # noqa: F401
+from .errors import RagError
+
+app = typer.Typer(add_completion=False, no_args_is_help=True,
+                  help="Ask questions about a folder of news articles; every answer cites its sources.")
+console = Console()
+err = Console(stderr=True)
+
+
+def _bot(**overrides):
+    from .engine import RAG
+
+    return RAG(**{k: v for k, v in overrides.items() if v is not None})
+
+
+def _fail(exc: RagError) -> None:
+    err.print(f"[bold red]error:[/] {exc.message}")
+    if exc.hint:
+        err.print(f"[dim]{exc.hint}[/]")
+    raise typer.Exit(2)
+
+
+@app.command()
+def ingest(
+    docs_dir: Annotated[Optional[Path], typer.Argument(help="Folder of articles (default: settings docs_dir).")] = None,
+    rebuild: Annotated[bool, typer.Option("--rebuild", help="Drop the index and ingest everything again.")] = False,
+    persist_dir: Annotated[Optional[Path], typer.Option(help="Index folder.")] = None,
+) -> None:
+    """Index the articles: adds new files, updates changed ones, removes deleted ones."""
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+    try:
+        bot = _bot(persist_dir=persist_dir)
+        with Progress(TextColumn("[progress.description]{task.description}"), BarColumn(), MofNCompleteColumn(),
+                      TimeElapsedColumn(), console=err, transient=True) as bar:
+            task = bar.add_task("Ingesting", total=None)
+
+            def progress(done: int, total: int, current: str) -> None:
+                bar.update(task, completed=done, total=total, description=f"Ingesting {current}"[:60])
+
+            report = bot.ingest(docs_dir, rebuild=rebuild, progress=progress)
+    except RagError as exc:
+        _fail(exc)
+    for problem in report.failed:
+        err.print(f"[yellow]skipped[/] {problem.file}: {problem.reason}")
+    console.print(report.summary())
+
+
+@app.command()
+def ask(
+    question: Annotated[str, typer.Argument(help="The question, in quotes.")],
+    top_k: Annotated[Optional[int], typer.Option("--k", help="Passages to answer from.")] = None,
+    source: Annotated[Optional[list[str]], typer.Option(help="Only these articles (repeatable).")] = None,
+    date_from: Annotated[Optional[str], typer.Option("--from", help="Only articles dated on or after (YYYY-MM-DD).")] = None,
+    date_to: Annotated[Optional[str], typer.Option("--to", help="Only articles dated on or before (YYYY-MM-DD).")] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print the whole Answer as JSON.")] = False,
+) -> None:
+    """Answer one question with numbered sources."""
+    try:
+        answer = _bot().ask(question, top_k=top_k, sources=source, date_from=date_from, date_to=date_to)
+    except RagError as exc:
+        _fail(exc)
+    if as_json:
+        print(answer.model_dump_json(indent=2))
+        return
+    _print_answer(answer)
+
+
+def _print_answer(answer) -> None:
+    style = "yellow" if answer.abstained else "bold"
+    console.print(answer.text, style=style, markup=False, highlight=False)
+    if answer.fallback_reason:
+        err.print(f"[yellow]note:[/] {answer.fallback_reason}")
+    for c in answer.citations:
+        label = " · ".join(x for x in (c.title, c.publisher, c.date) if x)
+        console.print(f"\n[{c.n}] {label}\n    {c.source} (chars {c.start}-{c.end})", markup=False, highlight=False)
+        console.print(f'    "{c.quote}"', style="dim", markup=False, highlight=False)
+
+
+@app.command()
+def chat() -> None:
+    """A conversation in the terminal; follow-up questions use the earlier turns. Ctrl-D ends it."""
+    try:
+        conversation = _bot().chat()
+    except RagError as exc:
+        _fail(exc)
+    while True:
+        try:
+            question = console.input("[bold cyan]you>[/] ")
+        except (EOFError, KeyboardInterrupt):
+            console.print()
+            return
+        if not question.strip():
+            continue
+        try:
+            answer = conversation.ask(question)
+        except RagError as exc:
+            err.print(f"[red]{exc}[/]")
+            continue
+        if answer.standalone_question:
+            err.print(f"[dim](searched for: {answer.standalone_question})[/]")
+        _print_answer(answer)
+
+
+@app.command()
+def config() -> None:
+    """Show the settings in effect (secrets are shown only as set / not set)."""
+    from .settings import Settings
+
+    try:
+        settings = Settings()
+    except Exception as exc:  # pydantic's message names the field and the bad value
+        err.print(f"[bold red]error:[/] invalid settings: {exc}")
+        raise typer.Exit(2)
+    table = Table("setting", "value", "environment variable")
+    for name, value in settings.public_dict().items():
+        field = Settings.model_fields[name]
+        env = field.validation_alias if isinstance(field.validation_alias, str) else f"RAG_{name.upper()}"
+        table.add_row(name, str(value), env)
+    console.print(table)
+
+
+def main() -> None:
+    try:
+        app()
+    except RagError as exc:  # anything a command did not catch itself
+        err.print(f"[bold red]error:[/] {exc}")
+        sys.exit(2)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,39 @@
+"""Shared fixtures: one real index of the seed articles per test session (real Chroma, real model)."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+SEEDS = ROOT / "seeds"
+REGRESSION_SET = ROOT / "tests" / "regression" / "seed_qa.jsonl"
+
+
+@pytest.fixture(scope="session")
+def seed_index(tmp_path_factory) -> dict[str, Path]:
+    """A copy of the seeds and an index of them, built once."""
+    from rag import RAG
+
+    root = tmp_path_factory.mktemp("seed_index")
+    docs = root / "seeds"
+    shutil.copytree(SEEDS, docs)
+    RAG(docs_dir=docs, persist_dir=root / "vectorstore").ingest()
+    return {"docs": docs, "persist": root / "vectorstore"}
+
+
+@pytest.fixture(scope="session")
+def bot(seed_index):
+    from rag import RAG
+
+    return RAG(docs_dir=seed_index["docs"], persist_dir=seed_index["persist"])
+
+
+@pytest.fixture
+def docs_copy(tmp_path) -> Path:
+    """A private, writable copy of the seed articles."""
+    docs = tmp_path / "docs"
+    shutil.copytree(SEEDS, docs)
+    return docs

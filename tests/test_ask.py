@@ -1,0 +1,90 @@
+"""Asking: cited, exact quotes; honest abstention; clear errors; filters; streaming; chat."""
+
+from __future__ import annotations
+
+import pytest
+
+from rag import Answer, InvalidQuestionError, NotIngestedError, RAG, SettingsError
+
+
+def test_austin_question_is_answered_with_exact_cited_quotes(bot):
+    answer = bot.ask("Why did China refuse the Austin meeting?")
+    assert not answer.abstained
+    assert "sanction" in answer.text.lower()
+    assert answer.citations, "an answer always cites"
+    for citation in answer.citations:
+        assert f"[{citation.n}]" in answer.text
+        article = bot.article(citation.source.split("/")[-1])
+        assert article.text[citation.start:citation.end] == citation.quote, "quote is an exact span"
+        assert 0.0 <= citation.score <= 1.0
+        assert citation.title
+
+
+def test_every_answer_sentence_carries_a_citation(bot):
+    answer = bot.ask("Whom did Blinken meet in Beijing?")
+    numbers = {c.n for c in answer.citations}
+    import re
+    for sentence_with_marker in re.findall(r".+?\[(\d+)\]", answer.text):
+        assert int(sentence_with_marker) in numbers
+
+
+@pytest.mark.parametrize("question", [
+    "What did Li Shangfu say in his speech at the Shangri-La Dialogue?",  # announced, not reported
+    "Who won the 2022 World Cup?",
+    "How many S-400 systems did China buy from Russia?",  # the purchase is there, the number is not
+])
+def test_questions_the_articles_cannot_answer_abstain(bot, question):
+    answer = bot.ask(question)
+    assert answer.abstained
+    assert answer.citations == []
+    assert "don't say" in answer.text
+    assert answer.abstain_reason
+
+
+@pytest.mark.parametrize("question,match", [
+    ("", "empty"), ("   \n\t ", "empty"), ("?!?! ...", "no words"),
+    ("x" * 100_000, "100,000 characters"), (None, "must be text"),
+])
+def test_bad_questions_get_clear_errors(bot, question, match):
+    with pytest.raises(InvalidQuestionError, match=match):
+        bot.ask(question)
+
+
+def test_control_characters_are_ignored(bot):
+    answer = bot.ask("Who is Liu\x00 Pengyu?\x07")
+    assert not answer.abstained and "spokesman" in answer.text
+
+
+def test_filters_by_source_and_date(bot):
+    only_rt = bot.ask("Why did China refuse the Austin meeting?", sources=["001_bbda2254c924550c.txt"])
+    assert only_rt.citations and all(c.source.endswith("001_bbda2254c924550c.txt") for c in only_rt.citations)
+    october = bot.retrieve("Blinken visit", date_from="2023-10-01", date_to="2023-10-31")
+    assert october and {p.article_id for p in october} == {"003_ffa59c323890c43b.txt"}
+    with pytest.raises(InvalidQuestionError, match="Dates must look like"):
+        bot.ask("anything at all", date_from="last tuesday")
+
+
+def test_stream_yields_text_then_the_final_answer(bot):
+    events = list(bot.stream("When were the sanctions on Li Shangfu imposed?"))
+    assert isinstance(events[-1], Answer)
+    assert all(isinstance(e, str) for e in events[:-1]) and len(events) >= 2
+    assert "".join(events[:-1]) == events[-1].text
+
+
+def test_chat_rewrites_a_follow_up_into_a_standalone_question(bot):
+    chat = bot.chat()
+    first = chat.ask("Who is Liu Pengyu?")
+    assert first.standalone_question is None
+    follow_up = chat.ask("And what did he say must happen before cooperation?")
+    assert follow_up.standalone_question and "Liu Pengyu" in follow_up.standalone_question
+    assert not follow_up.abstained and "removed" in follow_up.text
+
+
+def test_asking_before_ingest_says_what_to_do(tmp_path):
+    with pytest.raises(NotIngestedError, match="rag ingest"):
+        RAG(persist_dir=tmp_path / "empty_index").ask("Why did China refuse the Austin meeting?")
+
+
+def test_invalid_settings_name_the_field():
+    with pytest.raises(SettingsError, match="top_k"):
+        RAG(top_k=0)

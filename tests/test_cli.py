@@ -1,0 +1,46 @@
+"""The `rag` command: a thin shell, clear errors, exit codes."""
+
+from __future__ import annotations
+
+import json
+
+from typer.testing import CliRunner
+
+from rag.cli import app
+
+runner = CliRunner()
+
+
+def test_ask_prints_answer_and_numbered_sources(seed_index, monkeypatch):
+    monkeypatch.setenv("RAG_PERSIST_DIR", str(seed_index["persist"]))
+    result = runner.invoke(app, ["ask", "When was Li Shangfu appointed defense minister?"])
+    assert result.exit_code == 0, result.output
+    assert "March" in result.output and "[1]" in result.output and ".txt" in result.output
+
+
+def test_ask_json_is_the_answer_object(seed_index, monkeypatch):
+    monkeypatch.setenv("RAG_PERSIST_DIR", str(seed_index["persist"]))
+    result = runner.invoke(app, ["ask", "Who is Liu Pengyu?", "--json"])
+    data = json.loads(result.stdout)
+    assert data["citations"][0]["quote"] and data["abstained"] is False
+
+
+def test_empty_question_is_a_clear_error_not_a_traceback(seed_index, monkeypatch):
+    monkeypatch.setenv("RAG_PERSIST_DIR", str(seed_index["persist"]))
+    result = runner.invoke(app, ["ask", "   "])
+    assert result.exit_code == 2
+    assert "The question is empty" in result.output and "Traceback" not in result.output
+
+
+def test_config_never_shows_the_key(monkeypatch):
+    monkeypatch.setenv("OPENAI_API_KEY", "sk-planted-secret-123")
+    result = runner.invoke(app, ["config"])
+    assert result.exit_code == 0
+    assert "sk-planted-secret-123" not in result.output
+    assert "openai_api_key" in result.output and "set" in result.output
+
+
+def test_ingest_reports_a_summary(docs_copy, tmp_path):
+    result = runner.invoke(app, ["ingest", str(docs_copy), "--persist-dir", str(tmp_path / "vs")])
+    assert result.exit_code == 0, result.output
+    assert "5 added" in result.output and "chunks in the index" in result.output

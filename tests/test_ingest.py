@@ -1,0 +1,96 @@
+"""Ingest: incremental by content hash, deterministic ids, bad files skipped, clear errors."""
+
+from __future__ import annotations
+
+import pytest
+
+from rag import RAG, DocsDirError, IndexCorruptError
+
+from .pdfs import text_pdf
+
+
+def test_reingest_is_idempotent_and_incremental(docs_copy, tmp_path):
+    bot = RAG(docs_dir=docs_copy, persist_dir=tmp_path / "vs")
+    first = bot.ingest()
+    assert len(first.added) == 5 and not first.failed
+    chunks = first.chunks
+    ids_before = sorted(bot._store.chunks.get()["ids"])
+
+    again = bot.ingest()
+    assert again.added == again.updated == again.removed == [] and len(again.skipped) == 5
+    assert again.chunks == chunks
+    assert sorted(bot._store.chunks.get()["ids"]) == ids_before, "node ids are stable across re-ingests"
+
+    changed = docs_copy / "004_fff62de0ee9bf52b.txt"
+    changed.write_text(changed.read_text() + "\n\nThe zebra summit was moved to Oslo on Friday.\n")
+    (docs_copy / "001_bbda2254c924550c.txt").unlink()
+    (docs_copy / "new.md").write_text("# Penguins vote\n\nThe penguin parliament voted on fish quotas on Tuesday.\n")
+    report = bot.ingest()
+    assert report.updated == ["004_fff62de0ee9bf52b.txt"]
+    assert report.removed == ["001_bbda2254c924550c.txt"]
+    assert report.added == ["new.md"]
+    assert len(report.skipped) == 3
+    records = bot._store.article_records()
+    assert report.chunks == sum(m["chunks"] for m in records.values()), "no orphan or duplicate chunks"
+    assert not any(i.startswith("001_") for i in bot._store.chunks.get()["ids"])
+    answer = bot.ask("Where was the zebra summit moved to?")
+    assert not answer.abstained and "Oslo" in answer.text
+    assert answer.citations[0].source.endswith("004_fff62de0ee9bf52b.txt")
+
+
+def test_binary_and_non_utf8_files_are_skipped_and_the_rest_ingested(tmp_path):
+    docs = tmp_path / "docs"
+    docs.mkdir()
+    (docs / "good.txt").write_text("Good news\n\nThe harbour reopened on Monday after repairs to the pier.\n")
+    (docs / "binary.txt").write_bytes(b"\x00\x01\x02binary\x00")
+    (docs / "latin1.txt").write_bytes("Caf\xe9 society news from the capital city.".encode("latin-1"))
+    (docs / "empty.txt").write_text("")
+    (docs / "story.pdf").write_bytes(text_pdf(["Pdf headline", "The lighthouse keeper retired in April after forty years."]))
+    (docs / "broken.pdf").write_bytes(b"%PDF-1.4 this is not really a pdf")
+    report = RAG(docs_dir=docs, persist_dir=tmp_path / "vs").ingest()
+    failed = {p.file: p.reason for p in report.failed}
+    assert set(report.added) == {"good.txt", "story.pdf"}
+    assert "NUL" in failed["binary.txt"]
+    assert "UTF-8" in failed["latin1.txt"]
+    assert "no article text" in failed["empty.txt"]
+    assert "broken.pdf" in failed
+    answer = RAG(docs_dir=docs, persist_dir=tmp_path / "vs").ask("When did the lighthouse keeper retire?")
+    assert "April" in answer.text and answer.citations[0].source.endswith("story.pdf")
+
+
+def test_missing_and_empty_folders_give_clear_errors(tmp_path):
+    with pytest.raises(DocsDirError, match="does not exist"):
+        RAG(docs_dir=tmp_path / "nope", persist_dir=tmp_path / "vs").ingest()
+    (tmp_path / "empty").mkdir()
+    with pytest.raises(DocsDirError, match="holds no .txt"):
+        RAG(docs_dir=tmp_path / "empty", persist_dir=tmp_path / "vs").ingest()
+
+
+def test_corrupted_index_says_how_to_rebuild_and_rebuild_works(docs_copy, tmp_path):
+    vs = tmp_path / "vs"
+    RAG(docs_dir=docs_copy, persist_dir=vs).ingest()
+    (vs / "chroma.sqlite3").write_bytes(b"this is not a database" * 100)
+    with pytest.raises(IndexCorruptError) as info:
+        RAG(docs_dir=docs_copy, persist_dir=vs).ask("Why did China refuse the Austin meeting?")
+    assert "rag ingest --rebuild" in str(info.value)
+    report = RAG(docs_dir=docs_copy, persist_dir=vs).ingest(rebuild=True)
+    assert len(report.added) == 5
+    assert not RAG(docs_dir=docs_copy, persist_dir=vs).ask("Why did China refuse the Austin meeting?").abstained
+
+
+def test_foreign_folder_is_refused_not_overwritten(docs_copy, tmp_path):
+    vs = tmp_path / "my_documents"
+    vs.mkdir()
+    (vs / "thesis.docx").write_text("precious")
+    with pytest.raises(IndexCorruptError, match="holds no rag index"):
+        RAG(docs_dir=docs_copy, persist_dir=vs).ingest()
+    with pytest.raises(IndexCorruptError, match="Refusing to empty"):
+        RAG(docs_dir=docs_copy, persist_dir=vs).ingest(rebuild=True)
+    assert (vs / "thesis.docx").read_text() == "precious"
+
+
+def test_progress_is_reported_per_file(docs_copy, tmp_path):
+    seen = []
+    RAG(docs_dir=docs_copy, persist_dir=tmp_path / "vs").ingest(progress=lambda d, t, f: seen.append((d, t, f)))
+    assert seen[0] == (0, 5, "000_88fd1b36135ac6ea.txt")
+    assert seen[-1] == (5, 5, "")
