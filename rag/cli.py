@@ -133,6 +133,23 @@ def config() -> None:
     console.print(table)
 
 
+@app.command()
+def bench(
+    docs_dir: Annotated[Path, typer.Option(help="Articles to benchmark on.")] = Path("seeds"),
+    qa_file: Annotated[Path, typer.Option(help="Regression set for retrieval quality.")] = Path("tests/regression/seed_qa.jsonl"),
+    output: Annotated[Path, typer.Option(help="Markdown report to write.")] = Path("BENCHMARKS.md"),
+) -> None:
+    """Measure retrieval quality against the LlamaIndex quickstart and warm ask() latency; record them."""
+    from .bench import markdown, run_bench
+
+    with console.status("Benchmarking (ingest, quickstart index, 200+ asks)..."):
+        record = run_bench(docs_dir, qa_file, Path("benchmarks"))
+    report = markdown(record)
+    output.write_text(report)
+    console.print(report, markup=False, highlight=False)
+    console.print(f"Wrote {output} and benchmarks/bench.json")
+
+
 def main() -> None:
     try:
         app()

@@ -27,7 +27,7 @@ from typing import TYPE_CHECKING, Any
 from pydantic import BaseModel, Field, ValidationError, model_validator
 
 from .errors import RagError
-from .schema import Answer, Passage
+from .schema import Answer
 
 if TYPE_CHECKING:
     from .engine import RAG
@@ -105,8 +105,18 @@ def _source_match(source: str, wanted: Iterable[str]) -> bool:
     return any(source == w or source.endswith("/" + w) or Path(source).name == Path(w).name for w in wanted)
 
 
-def _is_relevant(passage: Passage, case: EvalCase) -> bool:
-    return _source_match(passage.source, case.sources) and any(facts_present(passage.text, case.key_facts))
+def is_relevant(source: str, text: str, case: EvalCase) -> bool:
+    """A retrieved passage is relevant when it comes from a source article and holds a key fact."""
+    return _source_match(source, case.sources) and any(facts_present(text, case.key_facts))
+
+
+def retrieval_metrics(first_relevant_ranks: list[int | None]) -> dict[str, float]:
+    """hit_rate@k and mrr@k from the 1-based rank of each case's first relevant passage (None: not found)."""
+    metrics: dict[str, float] = {}
+    for k in KS:
+        metrics[f"hit_rate@{k}"] = _mean(r is not None and r <= k for r in first_relevant_ranks)
+        metrics[f"mrr@{k}"] = _mean(1.0 / r if r is not None and r <= k else 0.0 for r in first_relevant_ranks)
+    return metrics
 
 
 def score_case(case: EvalCase, answer: Answer, latency_ms: float) -> dict[str, Any]:
@@ -124,7 +134,7 @@ def score_case(case: EvalCase, answer: Answer, latency_ms: float) -> dict[str, A
     markers = re.findall(r"\[(\d+)\]", answer.text)
     sentences = [s for s in re.split(r"(?<=\])\s+", answer.text) if s.strip()] if not answer.abstained else []
     valid = {c.n for c in answer.citations}
-    first_relevant = next((p.rank for p in answer.passages if _is_relevant(p, case)), None)
+    first_relevant = next((p.rank for p in answer.passages if is_relevant(p.source, p.text, case)), None)
     result.update({
         "key_facts_found": present,
         "key_facts_ok": all(present),
@@ -153,10 +163,7 @@ def summarize(results: list[dict[str, Any]]) -> dict[str, float]:
         "latency_ms_median": statistics.median(latencies) if latencies else 0.0,
         "latency_ms_p95": _percentile(latencies, 95),
     }
-    for k in KS:
-        ranks = [r["first_relevant_rank"] for r in answerable]
-        metrics[f"hit_rate@{k}"] = _mean(rank is not None and rank <= k for rank in ranks)
-        metrics[f"mrr@{k}"] = _mean((1.0 / rank) if rank is not None and rank <= k else 0.0 for rank in ranks)
+    metrics.update(retrieval_metrics([r["first_relevant_rank"] for r in answerable]))
     return {k: round(v, 4) if isinstance(v, float) else v for k, v in metrics.items()}
 
 

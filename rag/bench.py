@@ -1,0 +1,133 @@
+"""`rag bench`: figures measured on this machine, printed and recorded (BENCHMARKS.md and a JSON record).
+
+Retrieval quality is compared side by side, in one run, with the LlamaIndex quickstart:
+`VectorStoreIndex.from_documents(SimpleDirectoryReader(docs).load_data())` with the same embedding
+model and its default retriever (top-k 2), scored with the same relevance rule as `rag eval`.
+"""
+
+from __future__ import annotations
+
+import json
+import platform
+import shutil
+import statistics
+import subprocess
+import tempfile
+import time
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any
+
+from .eval import KS, EvalCase, is_relevant, load_cases, retrieval_metrics
+
+
+def _quickstart_ranks(docs: Path, cases: list[EvalCase]) -> tuple[list[int | None], int, float]:
+    from llama_index.core import Settings as LlamaSettings
+    from llama_index.core import SimpleDirectoryReader, VectorStoreIndex
+    from llama_index.embeddings.huggingface import HuggingFaceEmbedding
+
+    from .embed import model_path
+
+    LlamaSettings.llm = None  # the quickstart's retriever needs no LLM; don't resolve OpenAI
+    started = time.perf_counter()
+    embed_model = HuggingFaceEmbedding(model_name=str(model_path()), device="cpu")
+    index = VectorStoreIndex.from_documents(SimpleDirectoryReader(str(docs)).load_data(), embed_model=embed_model)
+    build_s = time.perf_counter() - started
+    retriever = index.as_retriever()  # the quickstart default: similarity_top_k=2
+    ranks = []
+    for case in cases:
+        hits = retriever.retrieve(case.question)
+        ranks.append(next((i for i, h in enumerate(hits, start=1)
+                           if is_relevant(h.node.metadata.get("file_name", ""), h.node.get_content(), case)), None))
+    return ranks, len(index.docstore.docs), build_s
+
+
+def _ours(docs: Path, persist: Path, cases: list[EvalCase]) -> dict[str, Any]:
+    from .engine import RAG
+
+    bot = RAG(docs_dir=docs, persist_dir=persist)
+    started = time.perf_counter()
+    report = bot.ingest()
+    ingest_s = time.perf_counter() - started
+    ranks = []
+    for case in cases:
+        passages = bot.retrieve(case.question, top_k=max(KS))
+        ranks.append(next((p.rank for p in passages if is_relevant(p.source, p.text, case)), None))
+    # Warm ask() latency: every question of the set, repeated until at least 200 asks.
+    questions = [c.question for c in cases]
+    bot.ask(questions[0])
+    latencies = []
+    while len(latencies) < 200:
+        for q in questions:
+            t = time.perf_counter()
+            bot.ask(q)
+            latencies.append((time.perf_counter() - t) * 1000)
+    latencies.sort()
+    return {"ranks": ranks, "chunks": report.chunks, "ingest_s": ingest_s, "asks": len(latencies),
+            "ask_ms_median": statistics.median(latencies), "ask_ms_p95": latencies[int(0.95 * (len(latencies) - 1))]}
+
+
+def run_bench(docs: Path, qa_file: Path, out_dir: Path) -> dict[str, Any]:
+    cases = [c for c in load_cases(qa_file) if c.answerable]
+    work = Path(tempfile.mkdtemp(prefix="rag-bench-"))
+    try:
+        ours = _ours(docs, work / "vectorstore", cases)
+        theirs_ranks, theirs_chunks, theirs_build = _quickstart_ranks(docs, cases)
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+    record = {
+        "date": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+        "git_revision": _git_revision(),
+        "machine": f"{platform.machine()}, {_cpus()} cores, Python {platform.python_version()}",
+        "command": "make bench",
+        "qa_file": str(qa_file), "answerable_cases": len(cases),
+        "ours": {**retrieval_metrics(ours["ranks"]), **{k: v for k, v in ours.items() if k != "ranks"}},
+        "quickstart": {**retrieval_metrics(theirs_ranks), "chunks": theirs_chunks, "build_s": theirs_build},
+    }
+    out_dir.mkdir(parents=True, exist_ok=True)
+    (out_dir / "bench.json").write_text(json.dumps(record, indent=2))
+    return record
+
+
+def markdown(record: dict[str, Any]) -> str:
+    ours, theirs = record["ours"], record["quickstart"]
+    rows = "\n".join(
+        f"| {k} | {ours[f'hit_rate@{k}']:.3f} | {theirs[f'hit_rate@{k}']:.3f} | {ours[f'mrr@{k}']:.3f} | {theirs[f'mrr@{k}']:.3f} |"
+        for k in KS)
+    return f"""# Benchmarks
+
+Produced by `make bench` (`rag bench`) on {record['date']}, git revision `{record['git_revision']}`,
+machine: {record['machine']}. Raw record: `benchmarks/bench.json`. Figures vary between runs on shared
+machines; compare within one run.
+
+## Retrieval quality vs the LlamaIndex quickstart (seed regression set, {record['answerable_cases']} answerable questions)
+
+Same files, same embedding model (all-MiniLM-L6-v2), one run. The quickstart is
+`VectorStoreIndex.from_documents(SimpleDirectoryReader("seeds").load_data())` with its default
+retriever (top-k 2, so its k=3 and k=5 figures are its top 2). A retrieved passage is relevant when it
+comes from an article that holds the answer and contains one of the case's key facts.
+
+| k | hit rate (ours) | hit rate (quickstart) | MRR (ours) | MRR (quickstart) |
+|---|---|---|---|---|
+{rows}
+
+Chunks: ours {ours['chunks']} (200-token, sentence-aligned, furniture removed), quickstart {theirs['chunks']} (1024-token).
+
+## Warm `ask()` latency, seed corpus, offline extractive answerer
+
+{ours['asks']} asks over the regression questions after one warm-up: median **{ours['ask_ms_median']:.1f} ms**,
+p95 {ours['ask_ms_p95']:.1f} ms (target: median ≤ 50 ms).
+"""
+
+
+def _git_revision() -> str:
+    try:
+        return subprocess.run(["git", "rev-parse", "--short", "HEAD"], capture_output=True, text=True, check=True).stdout.strip()
+    except (OSError, subprocess.CalledProcessError):
+        return "unknown"
+
+
+def _cpus() -> int:
+    import os
+
+    return len(os.sched_getaffinity(0))
