@@ -25,6 +25,7 @@ from .text import terms, words
 
 DENSE_WEIGHT = 0.5
 EXTRA_SENTENCE_RATIO = 0.85  # a further sentence joins the answer when its support is this close to the best
+WHY_RATIO = 0.7  # a cause-giving sentence this close to the best answers a "why" instead
 ABSTAIN_TEXT = "The articles don't say. None of the indexed articles supports an answer to this question."
 
 # Words that shape a question but carry none of its subject.
@@ -39,10 +40,12 @@ _SOURCE_PHRASE = re.compile(
 # A sentence opening with a pronoun or a "the minister"-like phrase needs the sentence before it to say who.
 _ANAPHOR_START = re.compile(
     r"^(?:he|she|they|it|this|these|that|those|his|her|their|its|such|"
-    r"the (?:minister|official|officials|spokesman|spokeswoman|spokesperson|president|secretary|company|firm|"
+    r"the (?:\w+ ){0,2}(?:minister|official|officials|spokesman|spokeswoman|spokesperson|president|secretary|company|firm|"
     r"move|decision|meeting|plan|strategy|step|measure|measures|policy|deal|trip|visit|outlet|agency|"
     r"administration|report|proposal|rejection|incident|minister's))\b", re.IGNORECASE)
-_REPORTED_BY_PRONOUN = re.compile(r"\b(?:he|she|they) (?:said|added|told|noted|argued|says)\b", re.IGNORECASE)
+# Anaphors inside a sentence: "..., he said", "such a move".
+_INNER_ANAPHOR = re.compile(r"\b(?:he|she|they) (?:said|added|told|noted|argued|says)\b|\bsuch an? (?:move|step|decision)\b",
+                            re.IGNORECASE)
 # Questions about what someone said, discussed or agreed need an answer that reports that act.
 _SPEECH_ACTS = {
     "say": "say state statement tell call note remark argu add quot accord claim announc",
@@ -70,14 +73,28 @@ _NOT_YET = re.compile(
 _CAUSAL = re.compile(
     r"\b(?:because|due to|in response to|in retaliation|as long as|for (?:his|her|its|their) role|over the role|"
     r"following concerns|response to|reason|so that|since)\b", re.IGNORECASE)
-CAUSAL_BONUS = 0.1  # a "why" question is answered by a sentence that gives a cause
+
+
+
+_TYPE_NOUN = re.compile(r"\b(?:what|which)\s+(?:day|date|year|month|time|kind|type|sort)\b", re.IGNORECASE)
+_UNITS = r"(?:years?|months?|weeks?|days?|hours?|minutes?|decades?)"
+_DURATION_EXPR = re.compile(rf"\b(?:\d[\d,.]*|one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|several|a few|a|an)\s+{_UNITS}\b",
+                            re.IGNORECASE)
+_AMOUNT_EXPR = re.compile(r"[$€£¥]\s?\d|\b\d[\d,.]*\s?(?:%|percent|per cent|million|billion|trillion|dollars|yuan|euros)\b",
+                          re.IGNORECASE)
 
 
 def expected_answer_type(question: str) -> str | None:
     q = question.strip().lower()
     if re.match(r"(?:when|since when|in what year|on what (?:date|day))\b", q) or re.search(r"\b(?:what|which) (?:year|month|date|day)\b", q):
         return "date"
-    if re.search(r"\bhow (?:many|much|long|old)\b|\b(?:what|which) (?:percentage|percent|number|amount|sum)\b", q):
+    if re.search(r"\bhow many\b|\b(?:what|which) number\b", q):
+        return "count"
+    if re.search(r"\bhow much\b|\b(?:what|which) (?:percentage|percent|amount|sum)\b", q):
+        return "amount"
+    if re.search(r"\bhow long\b", q):
+        return "duration"
+    if re.search(r"\bhow old\b", q):
         return "number"
     if re.match(r"(?:who|whom|whose)\b", q):
         return "name"
@@ -91,6 +108,18 @@ def _has_type(kind: str | None, text: str, question: str) -> bool:
         return bool(_DATE_EXPR.search(text))
     if kind == "number":
         return bool(_NUMBER_EXPR.search(text))
+    if kind == "amount":
+        return bool(_AMOUNT_EXPR.search(text))
+    if kind == "duration":
+        return bool(_DURATION_EXPR.search(text))
+    if kind == "count":
+        # "how many people": a number within a few words before the thing counted.
+        counted = terms(" ".join(re.split(r"\bhow many\b", question, flags=re.IGNORECASE)[-1].split()[:2]))
+        tokens = words(text)
+        for i, token in enumerate(tokens):
+            if _NUMBER_EXPR.fullmatch(token) and set(terms(" ".join(tokens[i + 1:i + 4]))) & set(counted):
+                return True
+        return False
     asked = {w.lower() for w in words(question)}
     return any(any(w.lower() not in asked for w in m.group().split()) for m in _NAME_EXPR.finditer(text))
 
@@ -107,6 +136,7 @@ class _Candidate:
     dense: float = 0.0
     coverage: float = 0.0
     support: float = 0.0
+    gives_cause: bool = False
 
 
 @dataclass
@@ -115,6 +145,7 @@ class Draft:
     citations: list[Citation]
     abstained: bool
     support: float
+    coverage: float = 0.0
     reason: str | None = None  # why it abstained
 
 
@@ -128,7 +159,7 @@ class ExtractiveAnswerer:
         self.min_coverage = min_coverage
 
     def key_terms(self, question: str) -> dict[str, float]:
-        subject = _SOURCE_PHRASE.sub(" ", question)
+        subject = _TYPE_NOUN.sub(" ", _SOURCE_PHRASE.sub(" ", question))  # "what day": the day is the answer
         return {t: self.keyword.idf(t) for t in dict.fromkeys(terms(subject)) if t not in _QUESTION_TERMS}
 
     def candidates(self, question: str, query_embedding: np.ndarray, passages: list[Passage],
@@ -137,7 +168,6 @@ class ExtractiveAnswerer:
 
         key = self.key_terms(question)
         total = sum(key.values()) or 1.0
-        asks_why = bool(re.match(r"\s*why\b", question, re.IGNORECASE))
         seen: set[tuple[str, int]] = set()
         out: list[_Candidate] = []
         for passage in passages:
@@ -152,16 +182,21 @@ class ExtractiveAnswerer:
                 if embedding is None:
                     continue
                 start = sent.start
-                if i > 0 and (_ANAPHOR_START.match(text) or _REPORTED_BY_PRONOUN.search(text)):
-                    start = passage.sentences[i - 1].start  # name who "he" is
+                antecedent = None
+                if i > 0 and (_ANAPHOR_START.match(text) or _INNER_ANAPHOR.search(text)):
+                    antecedent = passage.sentences[i - 1]
+                    start = antecedent.start  # name who "he" is
                 quote = passage.text[start - passage.start: sent.end - passage.start]
                 covered = set(terms(quote)) & set(key)
                 c = _Candidate(passage, start, sent.end, quote, text, embedding, covered)
                 c.dense = float(query_embedding @ embedding)
+                if antecedent is not None:  # the quote is both sentences: judge it by the closer one
+                    before = sentence_embeddings.get(sentence_id(passage.article_id, antecedent.start))
+                    if before is not None:
+                        c.dense = max(c.dense, float(query_embedding @ before))
                 c.coverage = sum(key[t] for t in covered) / total
                 c.support = DENSE_WEIGHT * c.dense + (1 - DENSE_WEIGHT) * c.coverage
-                if asks_why and _CAUSAL.search(text):
-                    c.support += CAUSAL_BONUS
+                c.gives_cause = bool(_CAUSAL.search(quote))
                 out.append(c)
         out.sort(key=lambda c: c.support, reverse=True)
         return out
@@ -170,7 +205,7 @@ class ExtractiveAnswerer:
                sentence_embeddings: dict[str, np.ndarray]) -> Draft:
         ranked = self.candidates(question, query_embedding, passages, sentence_embeddings)
         if not ranked:
-            return Draft(ABSTAIN_TEXT, [], True, 0.0, "no candidate sentence")
+            return Draft(ABSTAIN_TEXT, [], True, 0.0, reason="no candidate sentence")
         key = self.key_terms(question)
         total = sum(key.values()) or 1.0
         kind = expected_answer_type(question)
@@ -179,8 +214,13 @@ class ExtractiveAnswerer:
         shaped = [c for c in ranked if _has_type(kind, c.quote, question)
                   and (act is None or (_SPEECH_ACT_TERMS[act] & set(terms(c.sentence)) and c.coverage >= 0.3))]
         if not shaped:
-            what = f"a {kind}" if kind and not any(_has_type(kind, c.quote, question) for c in ranked) else f"what was {act}"
-            return Draft(ABSTAIN_TEXT, [], True, ranked[0].support, f"no passage gives {what}")
+            what = f"the {kind} asked for" if kind and not any(_has_type(kind, c.quote, question) for c in ranked) \
+                else f"a report of what was asked ({act})"
+            return Draft(ABSTAIN_TEXT, [], True, ranked[0].support, reason=f"no passage gives {what}")
+        # A "why" is answered by a sentence that gives a cause, when a close enough one does.
+        if re.match(r"\s*why\b", question, re.IGNORECASE):
+            causes = [c for c in shaped if c.gives_cause and c.support >= WHY_RATIO * shaped[0].support]
+            shaped = causes or shaped
         ranked = shaped
         best = ranked[0]
         chosen = [best]
@@ -205,7 +245,7 @@ class ExtractiveAnswerer:
         elif _only_announced(question, best):
             reason = "the articles only say it was planned or possible"
         if reason:
-            return Draft(ABSTAIN_TEXT, [], True, best.support, reason)
+            return Draft(ABSTAIN_TEXT, [], True, best.support, coverage, reason)
 
         citations = [
             Citation(n=n, source=c.passage.source, title=c.passage.title, publisher=c.passage.publisher,
@@ -214,7 +254,7 @@ class ExtractiveAnswerer:
             for n, c in enumerate(chosen, start=1)
         ]
         text = " ".join(f"{c.quote} [{cit.n}]" for c, cit in zip(chosen, citations))
-        return Draft(text, citations, False, best.support)
+        return Draft(text, citations, False, best.support, coverage)
 
 
 def _overlaps(a: _Candidate, b: _Candidate) -> bool:

@@ -24,6 +24,7 @@ from .retrieve import Filters, HybridRetriever
 from .schema import Answer, Article, IngestReport, Passage
 from .settings import Settings
 from .store import MARKER_FILE, Store
+from .text import TERMS_VERSION
 
 KEYWORD_DIR = "keyword"
 _CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f]")
@@ -134,7 +135,7 @@ class RAG:
         if not articles:
             raise NotIngestedError(f"No articles are indexed in {self._where()}.",
                                    "Run `rag ingest` (or RAG(...).ingest()) first.")
-        fingerprint = hashlib.sha256("\n".join(
+        fingerprint = hashlib.sha256(f"terms={TERMS_VERSION}\n".encode() + "\n".join(
             f"{a}\t{m.get('hash')}" for a, m in sorted(articles.items())).encode()).hexdigest()
         folder = Path(self.settings.persist_dir) / (KEYWORD_DIR if not self.settings.chroma_host
                                                     else f"{KEYWORD_DIR}-{self.settings.collection}")
@@ -201,7 +202,8 @@ class RAG:
         timings["answer_ms"] = (time.perf_counter() - t) * 1000
         timings["total_ms"] = (time.perf_counter() - t0) * 1000
         return Answer(question=question, text=draft.text, citations=draft.citations, abstained=draft.abstained,
-                      answerer=corpus.answerer.name, support=round(draft.support, 4), passages=passages,
+                      answerer=corpus.answerer.name, support=round(draft.support, 4),
+                      coverage=round(draft.coverage, 4), passages=passages,
                       standalone_question=standalone_question, abstain_reason=draft.reason, timings=timings)
 
     def stream(self, question: str, **kwargs: Any) -> Iterator[str | Answer]:

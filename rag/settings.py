@@ -35,8 +35,8 @@ class Settings(BaseSettings):
     answerer: Literal["auto", "extractive", "openai"] = Field(
         "auto", description="`auto` uses OpenAI (or a compatible server) when configured, else the offline extractive answerer.")
     max_answer_sentences: int = Field(3, ge=1, le=10)
-    min_support: float = Field(0.43, ge=0.0, le=1.0, description="Best sentence support below this abstains (see README, Calibration).")
-    min_coverage: float = Field(0.45, ge=0.0, le=1.0, description="Share of the question's key terms the answer must cover.")
+    min_support: float = Field(0.47, ge=0.0, le=1.0, description="Best sentence support below this abstains (see README, Calibration).")
+    min_coverage: float = Field(0.40, ge=0.0, le=1.0, description="Share of the question's key terms the answer must cover.")
     max_question_chars: int = Field(2000, ge=10, le=100_000)
     max_file_mb: int = Field(25, ge=1, le=1000, description="Larger files are skipped with a warning.")
 

@@ -5,6 +5,9 @@ from __future__ import annotations
 import re
 from functools import lru_cache
 
+# Bump whenever terms() changes: persisted keyword indexes built with older terms are then rebuilt.
+TERMS_VERSION = 2
+
 _WORD = re.compile(r"[a-z0-9]+(?:[-'’][a-z0-9]+)*")
 
 
@@ -28,6 +31,15 @@ _LEMMA = {
     "wrote": "write", "written": "write", "spoke": "speak", "spoken": "speak", "sent": "send", "spent": "spend",
     "sold": "sell", "kept": "keep", "saw": "see", "seen": "see", "knew": "know", "known": "know", "felt": "feel",
     "fell": "fall", "rose": "rise", "risen": "rise", "hit": "hit", "struck": "strike", "drew": "draw",
+    # News copy says the same act several ways; one term lets a question's word find the article's.
+    **{w: "refuse" for w in ("refused", "refuses", "refusal", "decline", "declined", "declines", "reject", "rejected",
+                             "rejects", "rejection", "rebuff", "rebuffed", "rebuffs", "snub", "snubbed", "snubs")},
+    **{w: "buy" for w in ("bought", "buys", "buying", "purchase", "purchased", "purchases", "purchasing",
+                          "procure", "procured", "procurement", "acquire", "acquired", "acquisition")},
+    # A country and its adjective are one term ("Indian officials" answers a question about India).
+    "chinese": "china", "russian": "russia", "indian": "india", "american": "america", "japanese": "japan",
+    "korean": "korea", "taiwanese": "taiwan", "iranian": "iran", "israeli": "israel", "turkish": "turkey",
+    "singaporean": "singapore", "cuban": "cuba", "ukrainian": "ukraine", "european": "europe", "british": "britain",
     "defence": "defense", "offence": "offense", "labour": "labor", "programme": "program", "centre": "center",
 }
 
@@ -40,13 +52,21 @@ def _stemmer():
 
 
 _COUNTRY_US = re.compile(r"\bU\.S\.(?:A\.)?|\bUS\b|\bUSA\b|\bUnited States\b")
+# Names written several ways in news copy, folded to one term.
+_ALIASES = [
+    (re.compile(r"\bG-?7\b|\bGroup of Seven\b", re.IGNORECASE), " g7 "),
+    (re.compile(r"\bG-?20\b|\bGroup of Twenty\b", re.IGNORECASE), " g20 "),
+]
 
 
 def words(text: str) -> list[str]:
     """Lowercase words; "U.S.", "US" and "United States" become "usa" (else "us" is a stopword);
     a hyphenated word also yields its parts ("two-days" -> two-days, two, days)."""
     out: list[str] = []
-    for w in _WORD.findall(_COUNTRY_US.sub(" usa ", text).lower()):
+    text = _COUNTRY_US.sub(" usa ", text)
+    for pattern, alias in _ALIASES:
+        text = pattern.sub(alias, text)
+    for w in _WORD.findall(text.lower()):
         w = w.replace("’", "'")
         out.append(w)
         if "-" in w:

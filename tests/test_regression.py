@@ -1,26 +1,39 @@
-"""The seed regression set through the public API. The bars are the figures this engine reaches
-(see README, Calibration); a change that drops below them fails here."""
+"""The regression sets through the public API. The bars are the figures this engine reaches (see
+README, Calibration); a change that drops below them fails here.
+
+seed_qa.jsonl calibrated the answerer's thresholds; holdout_qa.jsonl was written afterwards and never
+tuned on, so it shows how the answerer does on questions it was not fitted to.
+"""
 
 from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
 
 from rag.eval import load_cases, run_cases
 
 from .conftest import REGRESSION_SET
 
+HOLDOUT_SET = Path(REGRESSION_SET).with_name("holdout_qa.jsonl")
+
 BARS = {
-    "key_fact_accuracy": 0.89,
-    "citation_precision": 0.96,
-    "abstention_accuracy": 1.0,
+    # set: (key-fact accuracy, citation precision, abstention accuracy, max false-abstention rate)
+    "seed": (0.93, 0.95, 1.0, 0.0),
+    "holdout": (0.80, 0.83, 0.80, 0.10),
 }
-MAX_FALSE_ABSTENTION = 0.03
 
 
-def test_seed_set_meets_the_bars(bot):
-    cases = load_cases(REGRESSION_SET)
-    assert sum(c.answerable for c in cases) >= 40 and sum(not c.answerable for c in cases) >= 8
+@pytest.mark.parametrize("name,path", [("seed", REGRESSION_SET), ("holdout", HOLDOUT_SET)])
+def test_regression_set_meets_its_bars(bot, name, path):
+    cases = load_cases(path)
+    if name == "seed":
+        assert sum(c.answerable for c in cases) >= 40 and sum(not c.answerable for c in cases) >= 8
     metrics, results = run_cases(bot, cases)
     failed = [r["id"] for r in results if not r["passed"]]
-    for name, bar in BARS.items():
-        assert metrics[name] >= bar, f"{name} {metrics[name]} < {bar}; failing cases: {failed}"
-    assert metrics["false_abstention_rate"] <= MAX_FALSE_ABSTENTION, failed
+    key_facts, precision, abstention, false_abstention = BARS[name]
+    assert metrics["key_fact_accuracy"] >= key_facts, (metrics, failed)
+    assert metrics["citation_precision"] >= precision, (metrics, failed)
+    assert metrics["abstention_accuracy"] >= abstention, (metrics, failed)
+    assert metrics["false_abstention_rate"] <= false_abstention, (metrics, failed)
     assert metrics["citation_recall"] == 1.0
