@@ -283,3 +283,20 @@ def _only_announced(question: str, best: _Candidate) -> bool:
     if not _PAST_QUESTION.search(question) or _NOT_YET.search(question) or re.search(r"\bto be\b", question):
         return False
     return bool(_NOT_YET.search(best.sentence)) and best.coverage < 0.8
+
+
+class LeadAnswerer:
+    """A baseline, not an answerer to rely on: the first sentence of the best passage, cited, never
+    abstaining. `rag eval --answerer lead` shows what the regression harness catches."""
+
+    name = "lead"
+
+    def answer(self, question: str, query_embedding: np.ndarray, passages: list[Passage],
+               sentence_embeddings: dict[str, np.ndarray]) -> Draft:
+        if not passages or not passages[0].sentences:
+            return Draft(ABSTAIN_TEXT, [], True, 0.0, reason="nothing retrieved")
+        p, s = passages[0], passages[0].sentences[0]
+        quote = p.text[s.start - p.start: s.end - p.start]
+        citation = Citation(n=1, source=p.source, title=p.title, publisher=p.publisher, date=p.date, quote=quote,
+                            start=s.start, end=s.end, score=0.0, chunk_id=p.chunk_id)
+        return Draft(f"{quote} [1]", [citation], False, 0.0)

@@ -11,7 +11,6 @@ import json
 import platform
 import shutil
 import statistics
-import subprocess
 import tempfile
 import time
 from datetime import datetime, timezone
@@ -19,6 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from .eval import KS, EvalCase, is_relevant, load_cases, retrieval_metrics
+from .runs import git_revision
 
 
 def _quickstart_ranks(docs: Path, cases: list[EvalCase]) -> tuple[list[int | None], int, float]:
@@ -77,7 +77,7 @@ def run_bench(docs: Path, qa_file: Path, out_dir: Path) -> dict[str, Any]:
         shutil.rmtree(work, ignore_errors=True)
     record = {
         "date": datetime.now(timezone.utc).isoformat(timespec="seconds"),
-        "git_revision": _git_revision(),
+        "git_revision": git_revision(),
         "machine": f"{platform.machine()}, {_cpus()} cores, Python {platform.python_version()}",
         "command": "make bench",
         "qa_file": str(qa_file), "answerable_cases": len(cases),
@@ -118,13 +118,6 @@ Chunks: ours {ours['chunks']} (200-token, sentence-aligned, furniture removed), 
 {ours['asks']} asks over the regression questions after one warm-up: median **{ours['ask_ms_median']:.1f} ms**,
 p95 {ours['ask_ms_p95']:.1f} ms (target: median ≤ 50 ms).
 """
-
-
-def _git_revision() -> str:
-    try:
-        return subprocess.run(["git", "rev-parse", "--short", "HEAD"], capture_output=True, text=True, check=True).stdout.strip()
-    except (OSError, subprocess.CalledProcessError):
-        return "unknown"
 
 
 def _cpus() -> int:

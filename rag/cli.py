@@ -17,7 +17,7 @@ from .errors import RagError
 app = typer.Typer(add_completion=False, no_args_is_help=True,
                   help="Ask questions about a folder of news articles; every answer cites its sources.")
 console = Console()
-err = Console(stderr=True)
+err = Console(stderr=True, soft_wrap=True)  # paths in messages stay whole
 
 
 def _bot(**overrides):
@@ -131,6 +131,75 @@ def config() -> None:
         env = field.validation_alias if isinstance(field.validation_alias, str) else f"RAG_{name.upper()}"
         table.add_row(name, str(value), env)
     console.print(table)
+
+
+@app.command("eval")
+def eval_command(
+    qa_file: Annotated[Path, typer.Argument(help="Regression set: our .jsonl, or a LlamaIndex LabelledRagDataset .json.")]
+    = Path("tests/regression/seed_qa.jsonl"),
+    k: Annotated[int, typer.Option("--k", min=1, max=50, help="Passages retrieved per question (metrics @1, @3, @5).")] = 5,
+    answerer: Annotated[Optional[str], typer.Option(help="extractive | openai | lead (a baseline) | auto.")] = None,
+    baseline: Annotated[Optional[Path], typer.Option(help="Run record to compare with (default: the last saved run of this set).")] = None,
+    no_baseline: Annotated[bool, typer.Option("--no-baseline", help="Compare with nothing.")] = False,
+    runs_dir: Annotated[Path, typer.Option(help="Where run records and reports are written.")] = Path("runs"),
+    threshold: Annotated[Optional[list[str]], typer.Option(help="metric=value, overriding a default bar (repeatable).")] = None,
+    tolerance: Annotated[float, typer.Option(help="How far a metric may fall below the baseline before the run fails.")] = 0.02,
+    export_llama_dataset: Annotated[Optional[Path], typer.Option(help="Also write the set as a LabelledRagDataset JSON.")] = None,
+) -> None:
+    """Run a regression set, print the metrics, record the run; exit 1 on a miss or a regression."""
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+    from .eval import load_cases, run_cases, save_labelled_rag_dataset
+    from .runs import DEFAULT_THRESHOLDS, judge, latest_record, make_record, markdown_report, save_record
+
+    baseline_path = None if no_baseline else (baseline or latest_record(runs_dir, qa_file))
+    if baseline_path is not None and not baseline_path.is_file():
+        err.print(f"[bold red]error:[/] baseline {str(baseline_path)!r} does not exist.")
+        raise typer.Exit(2)
+    try:
+        cases = load_cases(qa_file)
+        if export_llama_dataset:
+            save_labelled_rag_dataset(cases, export_llama_dataset)
+        bars = dict(DEFAULT_THRESHOLDS)
+        for item in threshold or []:
+            name, _, value = item.partition("=")
+            try:
+                bars[name.strip()] = float(value)
+            except ValueError:
+                raise typer.BadParameter(f"--threshold takes metric=number, got {item!r}") from None
+        bot = _bot(answerer=answerer)
+        with Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
+                      console=err, transient=True) as bar:
+            task = bar.add_task(f"Asking {len(cases)} questions", total=len(cases))
+            metrics, results = run_cases(bot, cases, top_k=k, progress=lambda done, total: bar.update(task, completed=done))
+    except RagError as exc:
+        _fail(exc)
+    record = make_record(metrics, results, qa_file=qa_file, settings=bot.settings.public_dict(),
+                         answerer=bot.answerer_name, k=k)
+    before = json.loads(baseline_path.read_text()) if baseline_path else None
+    verdict = judge(record, bars, before, tolerance, str(baseline_path) if baseline_path else None)
+    saved = save_record(record, runs_dir)
+    report = saved.with_suffix(".md")
+    report.write_text(markdown_report(record, verdict))
+
+    table = Table("metric", "value", "baseline", "delta", title=f"{qa_file.name} · {bot.answerer_name} · k={k}")
+    for name, (now, was) in verdict.deltas.items():
+        style = "red" if name in verdict.regressions or name in verdict.below_threshold else None
+        table.add_row(name, f"{now:.3f}", "" if was is None else f"{was:.3f}",
+                      "" if was is None else f"{now - was:+.3f}", style=style)
+    console.print(table)
+    for name, (value, bar_value) in verdict.below_threshold.items():
+        console.print(f"[red]below threshold:[/] {name} {value:.3f} < {bar_value}")
+    for name, (now, was) in verdict.regressions.items():
+        console.print(f"[red]regressed:[/] {name} {was:.3f} -> {now:.3f} (tolerance {tolerance})")
+    if verdict.flipped:
+        console.print(f"[red]flipped from pass to fail ({len(verdict.flipped)}):[/] {', '.join(verdict.flipped)}")
+    if verdict.fixed:
+        console.print(f"[green]fixed ({len(verdict.fixed)}):[/] {', '.join(verdict.fixed)}")
+    console.print(f"Run record: {saved}\nReport: {report}")
+    console.print("[bold red]FAILED[/]" if verdict.failed else "[bold green]PASSED[/]")
+    if verdict.failed:
+        raise typer.Exit(1)
 
 
 @app.command()

@@ -15,7 +15,7 @@ from typing import Any
 
 from pydantic import ValidationError
 
-from .answer import ExtractiveAnswerer
+from .answer import ExtractiveAnswerer, LeadAnswerer
 from .embed import Embedder
 from .errors import IndexBusyError, IndexCorruptError, InvalidQuestionError, NotIngestedError, SettingsError
 from .ingest import Progress, ingest
@@ -37,7 +37,7 @@ class _Corpus:
     articles: dict[str, dict[str, Any]]
     keyword: KeywordIndex
     retriever: HybridRetriever
-    answerer: ExtractiveAnswerer
+    answerer: ExtractiveAnswerer | LeadAnswerer
 
 
 class RAG:
@@ -148,7 +148,8 @@ class RAG:
         return _Corpus(
             articles=articles, keyword=keyword,
             retriever=HybridRetriever(self._store, keyword, articles, s.candidate_k),
-            answerer=ExtractiveAnswerer(keyword, s.max_answer_sentences, s.min_support, s.min_coverage),
+            answerer=(LeadAnswerer() if s.answerer == "lead"
+                      else ExtractiveAnswerer(keyword, s.max_answer_sentences, s.min_support, s.min_coverage)),
         )
 
     def _where(self) -> str:
@@ -212,6 +213,10 @@ class RAG:
         pieces = re.findall(r".+?\[\d+\]\s*|.+$", answer.text) if not answer.abstained else [answer.text]
         yield from pieces
         yield answer
+
+    @property
+    def answerer_name(self) -> str:
+        return self._load_corpus().answerer.name
 
     def chat(self) -> "Chat":
         from .chat import Chat

@@ -12,6 +12,10 @@ Metrics (per case, then overall):
                         at least one key-fact group; hit = a relevant passage in the top k; MRR = mean
                         of 1/rank of the first relevant passage (0 when none in the top k)
   latency_ms            wall time of ask() per case
+
+Cases imported from a LlamaIndex LabelledRagDataset carry reference contexts instead of key facts and
+sources: for them a passage or a citation counts as relevant when it overlaps a reference context
+(60% of the context's words, or one text inside the other), and key-fact accuracy skips them.
 """
 
 from __future__ import annotations
@@ -42,11 +46,15 @@ class EvalCase(BaseModel, extra="forbid"):
     key_facts: list[list[str]] = Field(default_factory=list, description="Groups of alternatives; every group must appear.")
     sources: list[str] = Field(default_factory=list, description="Files (names or paths) that hold the answer.")
     answerable: bool = True
+    # Carried for LabelledRagDataset round trips.
+    reference_contexts: list[str] = Field(default_factory=list)
+    query_by: dict[str, Any] | None = None
+    reference_answer_by: dict[str, Any] | None = None
 
     @model_validator(mode="after")
     def _answerable_needs_facts(self) -> "EvalCase":
-        if self.answerable and (not self.key_facts or not self.sources):
-            raise ValueError("an answerable case needs key_facts and sources")
+        if self.answerable and not self.reference_contexts and (not self.key_facts or not self.sources):
+            raise ValueError("an answerable case needs key_facts and sources (or reference_contexts)")
         if any(not group or any(not alt.strip() for alt in group) for group in self.key_facts):
             raise ValueError("key_facts groups must be non-empty lists of non-empty strings")
         return self
@@ -57,9 +65,12 @@ class EvalSetError(RagError, ValueError):
 
 
 def load_cases(path: str | Path) -> list[EvalCase]:
+    """Cases from our JSONL format, or from a LlamaIndex LabelledRagDataset `.json` file."""
     path = Path(path)
     if not path.is_file():
         raise EvalSetError(f"The regression set {str(path)!r} does not exist.")
+    if path.suffix.lower() == ".json":
+        return load_labelled_rag_dataset(path)
     cases: list[EvalCase] = []
     ids: set[str] = set()
     for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), start=1):
@@ -84,6 +95,48 @@ def load_cases(path: str | Path) -> list[EvalCase]:
     return cases
 
 
+def load_labelled_rag_dataset(path: str | Path) -> list[EvalCase]:
+    from llama_index.core.llama_dataset import LabelledRagDataset
+
+    try:
+        dataset = LabelledRagDataset.from_json(str(path))
+    except Exception as exc:  # llama-index raises KeyError/ValidationError/JSONDecodeError for bad files
+        raise EvalSetError(f"{path}: not a LabelledRagDataset JSON file ({type(exc).__name__}: {exc}).") from None
+    cases = []
+    for number, example in enumerate(dataset.examples, start=1):
+        try:
+            cases.append(EvalCase(
+                id=f"{Path(path).stem}-{number:04d}", question=example.query,
+                reference_answer=example.reference_answer or "",
+                reference_contexts=list(example.reference_contexts or []),
+                answerable=bool(example.reference_contexts),
+                query_by=example.query_by.model_dump(mode="json") if example.query_by else None,
+                reference_answer_by=example.reference_answer_by.model_dump(mode="json") if example.reference_answer_by else None,
+            ))
+        except ValidationError as exc:
+            err = exc.errors()[0]
+            raise EvalSetError(f"{path}: example {number}: field {'.'.join(map(str, err['loc']))!r}: {err['msg']}.") from None
+    if not cases:
+        raise EvalSetError(f"The regression set {str(path)!r} has no examples.")
+    return cases
+
+
+def save_labelled_rag_dataset(cases: list[EvalCase], path: str | Path) -> None:
+    """Write cases as a LlamaIndex LabelledRagDataset (key facts and sources have no place there)."""
+    from llama_index.core.llama_dataset import CreatedBy, LabelledRagDataExample, LabelledRagDataset
+
+    examples = [LabelledRagDataExample(
+        query=c.question, reference_answer=c.reference_answer, reference_contexts=c.reference_contexts or None,
+        query_by=CreatedBy(**c.query_by) if c.query_by else None,
+        reference_answer_by=CreatedBy(**c.reference_answer_by) if c.reference_answer_by else None,
+    ) for c in cases]
+    LabelledRagDataset(examples=examples).save_json(str(path))
+
+
+def save_cases(cases: list[EvalCase], path: str | Path) -> None:
+    Path(path).write_text("".join(c.model_dump_json(exclude_defaults=True) + "\n" for c in cases), encoding="utf-8")
+
+
 def _norm(text: str) -> str:
     return (text.replace("’", "'").replace("‘", "'").replace("“", '"').replace("”", '"')
             .replace("‑", "-").replace("–", "-").replace("—", "-").casefold())
@@ -106,8 +159,30 @@ def _source_match(source: str, wanted: Iterable[str]) -> bool:
 
 
 def is_relevant(source: str, text: str, case: EvalCase) -> bool:
-    """A retrieved passage is relevant when it comes from a source article and holds a key fact."""
+    """A retrieved passage is relevant when it comes from a source article and holds a key fact
+    (for imported cases: when it overlaps a reference context)."""
+    if case.reference_contexts and not case.key_facts:
+        return _overlaps_context(text, case.reference_contexts)
     return _source_match(source, case.sources) and any(facts_present(text, case.key_facts))
+
+
+def _overlaps_context(text: str, contexts: list[str]) -> bool:
+    mine = _norm(" ".join(text.split()))
+    words_mine = set(re.findall(r"\w+", mine))
+    for context in contexts:
+        theirs = _norm(" ".join(context.split()))
+        if theirs in mine or mine in theirs:
+            return True
+        words_theirs = set(re.findall(r"\w+", theirs))
+        if words_theirs and len(words_theirs & words_mine) / len(words_theirs) >= 0.6:
+            return True
+    return False
+
+
+def _citation_ok(citation_source: str, quote: str, case: EvalCase) -> bool:
+    if case.reference_contexts and not case.sources:
+        return _overlaps_context(quote, case.reference_contexts)
+    return _source_match(citation_source, case.sources)
 
 
 def retrieval_metrics(first_relevant_ranks: list[int | None]) -> dict[str, float]:
@@ -130,20 +205,21 @@ def score_case(case: EvalCase, answer: Answer, latency_ms: float) -> dict[str, A
         result["passed"] = answer.abstained
         return result
     present = facts_present(answer.text, case.key_facts) if not answer.abstained else [False] * len(case.key_facts)
-    cited_ok = [_source_match(c.source, case.sources) for c in answer.citations]
+    cited_ok = [_citation_ok(c.source, c.quote, case) for c in answer.citations]
     markers = re.findall(r"\[(\d+)\]", answer.text)
     sentences = [s for s in re.split(r"(?<=\])\s+", answer.text) if s.strip()] if not answer.abstained else []
     valid = {c.n for c in answer.citations}
     first_relevant = next((p.rank for p in answer.passages if is_relevant(p.source, p.text, case)), None)
     result.update({
         "key_facts_found": present,
-        "key_facts_ok": all(present),
+        # None when the case has no key facts (imported sets): then it is judged on abstention and citations.
+        "key_facts_ok": all(present) if case.key_facts else None,
         "citations_correct": sum(cited_ok), "citations_total": len(cited_ok),
         "sentences_cited": sum(1 for s in sentences if any(int(m) in valid for m in re.findall(r"\[(\d+)\]", s))),
         "sentences_total": len(sentences), "markers": len(markers),
         "first_relevant_rank": first_relevant,
     })
-    result["passed"] = result["key_facts_ok"] and all(cited_ok)
+    result["passed"] = result["key_facts_ok"] is not False and not answer.abstained and all(cited_ok)
     return result
 
 
@@ -155,7 +231,7 @@ def summarize(results: list[dict[str, Any]]) -> dict[str, float]:
     latencies = [r["latency_ms"] for r in results]
     metrics: dict[str, float] = {
         "cases": len(results), "answerable": len(answerable), "unanswerable": len(unanswerable),
-        "key_fact_accuracy": _mean(r["key_facts_ok"] for r in answerable),
+        "key_fact_accuracy": _mean(r["key_facts_ok"] for r in answerable if r["key_facts_ok"] is not None),
         "citation_precision": sum(r["citations_correct"] for r in answerable) / cited_total if cited_total else 1.0,
         "citation_recall": sum(r["sentences_cited"] for r in answerable) / sent_total if sent_total else 1.0,
         "abstention_accuracy": _mean(r["abstained"] for r in unanswerable) if unanswerable else 1.0,

@@ -32,8 +32,9 @@ class Settings(BaseSettings):
     candidate_k: int = Field(20, ge=1, le=500, description="Depth of each retriever before fusion.")
 
     # Answering
-    answerer: Literal["auto", "extractive", "openai"] = Field(
-        "auto", description="`auto` uses OpenAI (or a compatible server) when configured, else the offline extractive answerer.")
+    answerer: Literal["auto", "extractive", "openai", "lead"] = Field(
+        "auto", description="`auto` uses OpenAI (or a compatible server) when configured, else the offline extractive "
+                            "answerer; `lead` is a baseline for regression runs (first sentence of the best passage).")
     max_answer_sentences: int = Field(3, ge=1, le=10)
     min_support: float = Field(0.47, ge=0.0, le=1.0, description="Best sentence support below this abstains (see README, Calibration).")
     min_coverage: float = Field(0.40, ge=0.0, le=1.0, description="Share of the question's key terms the answer must cover.")
