@@ -49,11 +49,34 @@ class Chat:
         self.bot = bot
         self.history: list[Answer] = []
 
-    def ask(self, question: str, **kwargs: Any) -> Answer:
+    def standalone(self, question: str) -> str | None:
+        """The question to retrieve for: rewritten by the model when one is configured (falling back
+        to the rule-based rewrite if it fails), else by rule; None when it stands alone."""
         question = self.bot.check_question(question)
-        answer = self.bot.ask(question, standalone_question=condense(question, self.history), **kwargs)
+        if not self.history:
+            return None
+        llm = self.bot.llm
+        if llm is not None:
+            from .llm import LLMUnavailable
+
+            try:
+                rewritten = llm.condense(question, [(a.question, a.text) for a in self.history])
+                return rewritten if rewritten.strip() and rewritten.strip() != question else None
+            except LLMUnavailable:
+                pass
+        return condense(question, self.history)
+
+    def ask(self, question: str, **kwargs: Any) -> Answer:
+        answer = self.bot.ask(question, standalone_question=self.standalone(question), **kwargs)
         self.history.append(answer)
         return answer
+
+    def stream(self, question: str, **kwargs: Any):
+        """Like `RAG.stream`, keeping the conversation."""
+        for event in self.bot.stream(question, standalone_question=self.standalone(question), **kwargs):
+            if isinstance(event, Answer):
+                self.history.append(event)
+            yield event
 
     def reset(self) -> None:
         self.history.clear()

@@ -15,7 +15,9 @@ from typing import Any
 
 from pydantic import ValidationError
 
-from .answer import ExtractiveAnswerer, LeadAnswerer
+from .answer import ABSTAIN_TEXT, ExtractiveAnswerer, LeadAnswerer
+from .citations import check_answer, says_dont_know
+from .llm import LLMUnavailable, OpenAIAnswerer
 from .embed import Embedder
 from .errors import IndexBusyError, IndexCorruptError, InvalidQuestionError, NotIngestedError, SettingsError
 from .ingest import Progress, ingest
@@ -37,7 +39,8 @@ class _Corpus:
     articles: dict[str, dict[str, Any]]
     keyword: KeywordIndex
     retriever: HybridRetriever
-    answerer: ExtractiveAnswerer | LeadAnswerer
+    answerer: ExtractiveAnswerer | LeadAnswerer  # offline; also the fallback when the model fails
+    llm: OpenAIAnswerer | None
 
 
 class RAG:
@@ -150,6 +153,7 @@ class RAG:
             retriever=HybridRetriever(self._store, keyword, articles, s.candidate_k),
             answerer=(LeadAnswerer() if s.answerer == "lead"
                       else ExtractiveAnswerer(keyword, s.max_answer_sentences, s.min_support, s.min_coverage)),
+            llm=OpenAIAnswerer(s) if s.effective_answerer() == "openai" else None,
         )
 
     def _where(self) -> str:
@@ -185,6 +189,22 @@ class RAG:
             date_from: date | str | None = None, date_to: date | str | None = None,
             standalone_question: str | None = None) -> Answer:
         """Answer `question` from the articles, citing each sentence; abstain when they don't say."""
+        *_, answer = self._answer(question, top_k, sources, date_from, date_to, standalone_question, streaming=False)
+        return answer
+
+    def stream(self, question: str, *, top_k: int | None = None, sources: list[str] | None = None,
+               date_from: date | str | None = None, date_to: date | str | None = None,
+               standalone_question: str | None = None) -> Iterator[str | Answer]:
+        """Yield the answer's text as it is produced, then the final, checked `Answer`.
+
+        With a model, the pieces are the model's raw text as it arrives; the final Answer is what
+        passed the citation check (sentences without a valid citation are gone from it), so a UI
+        shows the final `answer.text` once it arrives.
+        """
+        yield from self._answer(question, top_k, sources, date_from, date_to, standalone_question, streaming=True)
+
+    def _answer(self, question, top_k, sources, date_from, date_to, standalone_question,
+                streaming: bool) -> Iterator[str | Answer]:
         timings: dict[str, float] = {}
         t0 = time.perf_counter()
         question = self.check_question(question)
@@ -198,25 +218,59 @@ class RAG:
                                              _filters(sources, date_from, date_to))
         timings["retrieve_ms"] = (time.perf_counter() - t) * 1000
         t = time.perf_counter()
+        answer = Answer(question=question, text="", standalone_question=standalone_question, passages=passages)
+
+        if corpus.llm is not None:
+            try:
+                messages, used = corpus.llm.messages(query, passages)
+                if streaming:
+                    pieces = []
+                    for piece in corpus.llm.stream(messages):
+                        pieces.append(piece)
+                        yield piece
+                    raw = "".join(pieces)
+                else:
+                    raw = corpus.llm.complete(messages)
+                checked = check_answer(raw, used)
+                answer.answerer = corpus.llm.name
+                answer.citation_check = checked.stats
+                answer.text = checked.text if not checked.abstained else ABSTAIN_TEXT
+                answer.citations = checked.citations
+                answer.abstained = checked.abstained
+                if checked.abstained:
+                    answer.abstain_reason = ("the model found no support in the passages" if says_dont_know(raw)
+                                             else "no sentence of the model's answer carried a valid citation")
+                timings["answer_ms"] = (time.perf_counter() - t) * 1000
+                timings["total_ms"] = (time.perf_counter() - t0) * 1000
+                answer.timings = timings
+                yield answer
+                return
+            except LLMUnavailable as exc:
+                answer.fallback_reason = f"{exc.message} Answered offline from the articles instead."
+                if streaming:
+                    yield "\n\n"  # the offline answer follows whatever the model had sent
+
         sentence_ids = list(dict.fromkeys(f"{p.article_id}@{s.start}" for p in passages for s in p.sentences))
         draft = corpus.answerer.answer(query, embedding, passages, self._store.sentence_embeddings(sentence_ids))
         timings["answer_ms"] = (time.perf_counter() - t) * 1000
         timings["total_ms"] = (time.perf_counter() - t0) * 1000
-        return Answer(question=question, text=draft.text, citations=draft.citations, abstained=draft.abstained,
-                      answerer=corpus.answerer.name, support=round(draft.support, 4),
-                      coverage=round(draft.coverage, 4), passages=passages,
-                      standalone_question=standalone_question, abstain_reason=draft.reason, timings=timings)
-
-    def stream(self, question: str, **kwargs: Any) -> Iterator[str | Answer]:
-        """Yield the answer's text as it is produced (sentence by sentence here), then the final `Answer`."""
-        answer = self.ask(question, **kwargs)
-        pieces = re.findall(r".+?\[\d+\]\s*|.+$", answer.text) if not answer.abstained else [answer.text]
-        yield from pieces
+        answer.text, answer.citations, answer.abstained = draft.text, draft.citations, draft.abstained
+        answer.answerer, answer.abstain_reason = corpus.answerer.name, draft.reason
+        answer.support, answer.coverage = round(draft.support, 4), round(draft.coverage, 4)
+        answer.timings = timings
+        if streaming:
+            yield from (re.findall(r".+?\[\d+\]\s*|.+$", answer.text) if not answer.abstained else [answer.text])
         yield answer
 
     @property
     def answerer_name(self) -> str:
-        return self._load_corpus().answerer.name
+        corpus = self._load_corpus()
+        return (corpus.llm or corpus.answerer).name
+
+    @property
+    def llm(self) -> OpenAIAnswerer | None:
+        """The model answerer in effect, or None when answering offline."""
+        return self._load_corpus().llm
 
     def chat(self) -> "Chat":
         from .chat import Chat

@@ -199,6 +199,7 @@ def score_case(case: EvalCase, answer: Answer, latency_ms: float) -> dict[str, A
         "id": case.id, "question": case.question, "answerable": case.answerable,
         "answer": answer.text, "abstained": answer.abstained, "abstain_reason": answer.abstain_reason,
         "support": answer.support, "coverage": answer.coverage, "latency_ms": round(latency_ms, 2),
+        "answerer": answer.answerer, "fallback_reason": answer.fallback_reason, "citation_check": answer.citation_check,
         "citations": [c.model_dump(include={"n", "source", "quote", "start", "end", "score"}) for c in answer.citations],
     }
     if not case.answerable:
@@ -240,6 +241,11 @@ def summarize(results: list[dict[str, Any]]) -> dict[str, float]:
         "latency_ms_p95": _percentile(latencies, 95),
     }
     metrics.update(retrieval_metrics([r["first_relevant_rank"] for r in answerable]))
+    checks = [r["citation_check"] for r in results if r.get("citation_check")]
+    if checks:  # model answers: what the citation check kept and removed
+        for key in ("sentences_kept", "sentences_dropped", "markers_removed"):
+            metrics[f"check_{key}"] = sum(c[key] for c in checks)
+        metrics["fallbacks"] = sum(1 for r in results if r.get("fallback_reason"))
     return {k: round(v, 4) if isinstance(v, float) else v for k, v in metrics.items()}
 
 

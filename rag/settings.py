@@ -44,7 +44,10 @@ class Settings(BaseSettings):
     # LLM path (issue 3). The key is a secret: it is never printed.
     openai_api_key: SecretStr | None = Field(None, validation_alias="OPENAI_API_KEY")
     openai_base_url: str | None = Field(None, validation_alias="OPENAI_BASE_URL")
-    openai_model: str = Field("gpt-4o-mini")
+    openai_model: str = Field("gpt-4o-mini", min_length=1)
+    openai_timeout: float = Field(30.0, gt=0, le=600, description="Seconds per request (the openai client's timeout).")
+    openai_max_retries: int = Field(2, ge=0, le=10, description="The openai client's own retries (429, 5xx, connection).")
+    context_tokens: int = Field(3000, ge=500, le=200_000, description="Token budget of the prompt sent to the model.")
 
     @field_validator("chroma_host", "openai_base_url", mode="before")
     @classmethod
@@ -59,8 +62,14 @@ class Settings(BaseSettings):
             raise ValueError("top_k must not exceed candidate_k")
         return self
 
+    def effective_answerer(self) -> str:
+        if self.answerer != "auto":
+            return self.answerer
+        return "openai" if (self.openai_api_key or self.openai_base_url) else "extractive"
+
     def public_dict(self) -> dict[str, object]:
         """Every setting, JSON-friendly, with secrets shown only as set or not set."""
         data = self.model_dump(mode="json")
         data["openai_api_key"] = "set" if self.openai_api_key else "not set"
+        data["answerer_in_effect"] = self.effective_answerer()
         return data
