@@ -127,8 +127,11 @@ def config() -> None:
         raise typer.Exit(2)
     table = Table("setting", "value", "environment variable")
     for name, value in settings.public_dict().items():
-        field = Settings.model_fields[name]
-        env = field.validation_alias if isinstance(field.validation_alias, str) else f"RAG_{name.upper()}"
+        field = Settings.model_fields.get(name)
+        if field is None:  # derived, not settable: e.g. answerer_in_effect
+            env = "(derived)"
+        else:
+            env = field.validation_alias if isinstance(field.validation_alias, str) else f"RAG_{name.upper()}"
         table.add_row(name, str(value), env)
     console.print(table)
 
