@@ -45,8 +45,9 @@ def condense(question: str, history: list[Answer]) -> str | None:
 
 
 class Chat:
-    def __init__(self, bot: "RAG") -> None:
+    def __init__(self, bot: "RAG", answerer: str | None = None) -> None:
         self.bot = bot
+        self.answerer = answerer
         self.history: list[Answer] = []
 
     def standalone(self, question: str) -> str | None:
@@ -55,7 +56,7 @@ class Chat:
         question = self.bot.check_question(question)
         if not self.history:
             return None
-        llm = self.bot.llm
+        llm = self.bot.llm if self.answerer is None else (self.bot.llm if self.answerer == "openai" else None)
         if llm is not None:
             from .llm import LLMUnavailable
 
@@ -67,13 +68,14 @@ class Chat:
         return condense(question, self.history)
 
     def ask(self, question: str, **kwargs: Any) -> Answer:
-        answer = self.bot.ask(question, standalone_question=self.standalone(question), **kwargs)
+        answer = self.bot.ask(question, standalone_question=self.standalone(question), answerer=self.answerer, **kwargs)
         self.history.append(answer)
         return answer
 
     def stream(self, question: str, **kwargs: Any):
         """Like `RAG.stream`, keeping the conversation."""
-        for event in self.bot.stream(question, standalone_question=self.standalone(question), **kwargs):
+        for event in self.bot.stream(question, standalone_question=self.standalone(question), answerer=self.answerer,
+                                     **kwargs):
             if isinstance(event, Answer):
                 self.history.append(event)
             yield event

@@ -40,7 +40,7 @@ class _Corpus:
     keyword: KeywordIndex
     retriever: HybridRetriever
     answerer: ExtractiveAnswerer | LeadAnswerer  # offline; also the fallback when the model fails
-    llm: OpenAIAnswerer | None
+    llm: OpenAIAnswerer | None  # configured model, used when the answerer in effect is "openai"
 
 
 class RAG:
@@ -153,7 +153,7 @@ class RAG:
             retriever=HybridRetriever(self._store, keyword, articles, s.candidate_k),
             answerer=(LeadAnswerer() if s.answerer == "lead"
                       else ExtractiveAnswerer(keyword, s.max_answer_sentences, s.min_support, s.min_coverage)),
-            llm=OpenAIAnswerer(s) if s.effective_answerer() == "openai" else None,
+            llm=OpenAIAnswerer(s) if (s.openai_api_key or s.openai_base_url or s.answerer == "openai") else None,
         )
 
     def _where(self) -> str:
@@ -187,29 +187,35 @@ class RAG:
 
     def ask(self, question: str, *, top_k: int | None = None, sources: list[str] | None = None,
             date_from: date | str | None = None, date_to: date | str | None = None,
-            standalone_question: str | None = None) -> Answer:
-        """Answer `question` from the articles, citing each sentence; abstain when they don't say."""
-        *_, answer = self._answer(question, top_k, sources, date_from, date_to, standalone_question, streaming=False)
+            standalone_question: str | None = None, answerer: str | None = None) -> Answer:
+        """Answer `question` from the articles, citing each sentence; abstain when they don't say.
+
+        `answerer` ("extractive" or "openai") overrides the setting for this call.
+        """
+        *_, answer = self._answer(question, top_k, sources, date_from, date_to, standalone_question, answerer,
+                                  streaming=False)
         return answer
 
     def stream(self, question: str, *, top_k: int | None = None, sources: list[str] | None = None,
                date_from: date | str | None = None, date_to: date | str | None = None,
-               standalone_question: str | None = None) -> Iterator[str | Answer]:
+               standalone_question: str | None = None, answerer: str | None = None) -> Iterator[str | Answer]:
         """Yield the answer's text as it is produced, then the final, checked `Answer`.
 
         With a model, the pieces are the model's raw text as it arrives; the final Answer is what
         passed the citation check (sentences without a valid citation are gone from it), so a UI
         shows the final `answer.text` once it arrives.
         """
-        yield from self._answer(question, top_k, sources, date_from, date_to, standalone_question, streaming=True)
+        yield from self._answer(question, top_k, sources, date_from, date_to, standalone_question, answerer,
+                                streaming=True)
 
-    def _answer(self, question, top_k, sources, date_from, date_to, standalone_question,
+    def _answer(self, question, top_k, sources, date_from, date_to, standalone_question, answerer,
                 streaming: bool) -> Iterator[str | Answer]:
         timings: dict[str, float] = {}
         t0 = time.perf_counter()
         question = self.check_question(question)
         query = self.check_question(standalone_question) if standalone_question else question
         corpus = self._load_corpus()
+        llm = self._llm_for(corpus, answerer)
         t = time.perf_counter()
         embedding = self._embedder.embed_query(query)
         timings["embed_ms"] = (time.perf_counter() - t) * 1000
@@ -220,19 +226,19 @@ class RAG:
         t = time.perf_counter()
         answer = Answer(question=question, text="", standalone_question=standalone_question, passages=passages)
 
-        if corpus.llm is not None:
+        if llm is not None:
             try:
-                messages, used = corpus.llm.messages(query, passages)
+                messages, used = llm.messages(query, passages)
                 if streaming:
                     pieces = []
-                    for piece in corpus.llm.stream(messages):
+                    for piece in llm.stream(messages):
                         pieces.append(piece)
                         yield piece
                     raw = "".join(pieces)
                 else:
-                    raw = corpus.llm.complete(messages)
+                    raw = llm.complete(messages)
                 checked = check_answer(raw, used)
-                answer.answerer = corpus.llm.name
+                answer.answerer = llm.name
                 answer.citation_check = checked.stats
                 answer.text = checked.text if not checked.abstained else ABSTAIN_TEXT
                 answer.citations = checked.citations
@@ -262,26 +268,77 @@ class RAG:
             yield from (re.findall(r".+?\[\d+\]\s*|.+$", answer.text) if not answer.abstained else [answer.text])
         yield answer
 
+    def _llm_for(self, corpus: _Corpus, answerer: str | None) -> OpenAIAnswerer | None:
+        choice = answerer or self.settings.effective_answerer()
+        if choice not in ("extractive", "openai", "lead"):
+            raise SettingsError(f"Unknown answerer {choice!r}.", "Use 'extractive' or 'openai'.")
+        if choice != "openai":
+            return None
+        if corpus.llm is None:
+            raise SettingsError("The openai answerer was asked for, but no model is configured.",
+                                "Set OPENAI_API_KEY, or OPENAI_BASE_URL for a compatible server.")
+        return corpus.llm
+
     @property
     def answerer_name(self) -> str:
         corpus = self._load_corpus()
-        return (corpus.llm or corpus.answerer).name
+        return (self._llm_for(corpus, None) or corpus.answerer).name
 
     @property
     def llm(self) -> OpenAIAnswerer | None:
-        """The model answerer in effect, or None when answering offline."""
-        return self._load_corpus().llm
+        """The model answerer in effect by the settings, or None when answering offline."""
+        return self._llm_for(self._load_corpus(), None)
 
-    def chat(self) -> "Chat":
+    def available_answerers(self) -> dict[str, str]:
+        """Answerer name -> what it is, for choosing in a UI."""
+        choices = {"extractive": "Offline (extractive, cites article sentences)"}
+        if self._load_corpus().llm is not None:
+            s = self.settings
+            choices["openai"] = (f"Compatible server at {s.openai_base_url} ({s.openai_model})" if s.openai_base_url
+                                 else f"OpenAI ({s.openai_model})")
+        return choices
+
+    def warm_up(self) -> None:
+        """Load the index and the embedding model now, so the first question is answered quickly."""
+        self._load_corpus()
+        self._embedder.embed_query("warm up")
+
+    def chat(self, answerer: str | None = None) -> "Chat":
         from .chat import Chat
 
-        return Chat(self)
+        return Chat(self, answerer)
 
     # --- the library ------------------------------------------------------------------------------
 
     def articles(self) -> list[dict[str, Any]]:
         """Indexed articles with their metadata and chunk counts, by file name."""
         return [{"id": a} | m for a, m in sorted(self._store.article_records().items())]
+
+    def add_document(self, filename: str, data: bytes) -> Path:
+        """Save an uploaded file into the docs folder (type allowlist, size cap); ingest() indexes it."""
+        from .library import save_document
+
+        return save_document(Path(self.settings.docs_dir), filename, data, self.settings.max_file_mb * 1_000_000)
+
+    def remove_document(self, article_id: str) -> None:
+        """Delete an article's file from the docs folder; ingest() then drops it from the index."""
+        from .library import remove_document
+
+        remove_document(Path(self.settings.docs_dir), article_id)
+
+    def citation_context(self, citation) -> tuple[str, int, int]:
+        """The paragraph around a citation's quote, and the quote's offsets inside it."""
+        text = self._store.article_text(citation.source.split("/", 1)[-1]) if "/" in citation.source else None
+        if text is None:
+            text = next((self._store.article_text(a["id"]) for a in self.articles()
+                         if a.get("source") == citation.source), None)
+        if text is None or text[citation.start:citation.end] != citation.quote:
+            return citation.quote, 0, len(citation.quote)
+        start = text.rfind("\n\n", 0, citation.start)
+        start = 0 if start < 0 else start + 2
+        end = text.find("\n\n", citation.end)
+        end = len(text) if end < 0 else end
+        return text[start:end], citation.start - start, citation.end - start
 
     def article(self, article_id: str) -> Article | None:
         """One indexed article, with its cleaned text (what citation offsets point into)."""

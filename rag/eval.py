@@ -250,11 +250,12 @@ def summarize(results: list[dict[str, Any]]) -> dict[str, float]:
 
 
 def run_cases(bot: "RAG", cases: list[EvalCase], top_k: int = max(KS),
-              progress: Callable[[int, int], None] | None = None) -> tuple[dict[str, float], list[dict[str, Any]]]:
+              progress: Callable[[int, int], None] | None = None,
+              answerer: str | None = None) -> tuple[dict[str, float], list[dict[str, Any]]]:
     results = []
     for i, case in enumerate(cases):
         started = time.perf_counter()
-        answer = bot.ask(case.question, top_k=top_k)
+        answer = bot.ask(case.question, top_k=top_k, answerer=answerer)
         results.append(score_case(case, answer, (time.perf_counter() - started) * 1000))
         if progress:
             progress(i + 1, len(cases))
