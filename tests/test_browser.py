@@ -40,10 +40,12 @@ def streamlit_server(seed_index, tmp_path):
     port = free_port()
     env = {k: v for k, v in os.environ.items() if not k.startswith("OPENAI_")}
     env.update(RAG_DOCS_DIR=str(docs), RAG_PERSIST_DIR=str(vs))
+    log_path = tmp_path / "streamlit.log"
+    log = log_path.open("wb")  # a pipe nobody reads would fill and stall the server
     process = subprocess.Popen(
         [sys.executable, "-m", "streamlit", "run", str(ROOT / "app.py"), "--server.port", str(port),
          "--server.address", "127.0.0.1", "--server.headless", "true", "--browser.gatherUsageStats", "false"],
-        cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+        cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
     url = f"http://127.0.0.1:{port}"
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline:
@@ -54,13 +56,14 @@ def streamlit_server(seed_index, tmp_path):
             time.sleep(0.3)
     else:
         process.kill()
-        pytest.fail(f"streamlit did not start: {process.stdout.read().decode()[-2000:]}")
+        pytest.fail(f"streamlit did not start: {log_path.read_text()[-2000:]}")
     yield url
     process.terminate()
     try:
         process.wait(timeout=10)
     except subprocess.TimeoutExpired:
         process.kill()
+    log.close()
 
 
 def test_ask_the_austin_question_in_a_browser(streamlit_server, bot):
