@@ -130,16 +130,37 @@ class Store:
 
     def write_article(self, record: dict[str, Any], text: str, nodes: list, sentence_ids: list[str],
                       sentence_embeddings: np.ndarray, sentence_metas: list[dict[str, Any]]) -> None:
+        """Replace one article's chunks and sentences.
+
+        Readers never find the article missing: new chunks overwrite old ones in place (ids are
+        deterministic), then leftovers of the old version are trimmed. The article record is removed
+        first and written last, so an ingest killed in between leaves the article marked as not
+        ingested, and the next ingest redoes it.
+        """
+        from llama_index.vector_stores.chroma.base import node_to_metadata_dict
+
         article_id = record["article_id"]
-        self.delete_article(article_id)
+        self.articles.delete(ids=[article_id])
+        # ChromaVectorStore.add has no upsert; this writes the same records it would (and reads back alike).
         for start in range(0, len(nodes), 1000):
-            self.vector_store.add(nodes[start:start + 1000])
+            batch = nodes[start:start + 1000]
+            metadatas = [{k: ("" if v is None else v) for k, v in
+                          node_to_metadata_dict(n, remove_text=True, flat_metadata=True).items()} for n in batch]
+            self.chunks.upsert(ids=[n.node_id for n in batch], embeddings=[n.get_embedding() for n in batch],
+                               documents=[n.get_content() for n in batch], metadatas=metadatas)
         for start in range(0, len(sentence_ids), 2000):
             stop = start + 2000
-            self.sentences.add(ids=sentence_ids[start:stop], embeddings=sentence_embeddings[start:stop],
-                               metadatas=sentence_metas[start:stop])
-        # The article record is written last: its presence means the article is complete.
+            self.sentences.upsert(ids=sentence_ids[start:stop], embeddings=sentence_embeddings[start:stop],
+                                  metadatas=sentence_metas[start:stop])
+        self._trim(self.chunks, article_id, {n.node_id for n in nodes})
+        self._trim(self.sentences, article_id, set(sentence_ids))
         self.articles.upsert(ids=[article_id], embeddings=[[0.0]], metadatas=[record], documents=[text])
+
+    @staticmethod
+    def _trim(collection, article_id: str, keep: set[str]) -> None:
+        stale = [i for i in collection.get(where={"article_id": article_id}, include=[])["ids"] if i not in keep]
+        if stale:
+            collection.delete(ids=stale)
 
     def remove_orphans(self, known: set[str]) -> int:
         """Delete chunks and sentences of articles that have no record (an ingest killed half way)."""
