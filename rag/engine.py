@@ -150,7 +150,7 @@ class RAG:
         s = self.settings
         return _Corpus(
             articles=articles, keyword=keyword,
-            retriever=HybridRetriever(self._store, keyword, articles, s.candidate_k),
+            retriever=HybridRetriever(self._store, keyword, articles, s.candidate_k, s.fusion),
             answerer=(LeadAnswerer() if s.answerer == "lead"
                       else ExtractiveAnswerer(keyword, s.max_answer_sentences, s.min_support, s.min_coverage)),
             llm=OpenAIAnswerer(s) if (s.openai_api_key or s.openai_base_url or s.answerer == "openai") else None,

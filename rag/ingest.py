@@ -78,7 +78,6 @@ def ingest(settings: Settings, store: Store, embedder: Embedder, progress: Progr
         report.removed.append(article_id)
     if progress:
         progress(len(files), len(files), "")
-    store.write_marker()
     report.chunks = store.chunk_count()
     report.seconds = time.perf_counter() - started
     return report

@@ -1,4 +1,7 @@
-"""Hybrid retrieval: vector search (Chroma) and BM25 (bm25s), fused by reciprocal rank (llama-index).
+"""Hybrid retrieval: vector search (Chroma) and BM25 (bm25s), fused by llama-index's QueryFusionRetriever:
+relative-score fusion by default (each list's scores min-max normalised, then summed), or reciprocal
+rank. With RRF's fixed k=60, a passage found by both retrievers at middling ranks outvotes one that
+BM25 ranks first by a wide margin (a unique name or code); relative scores keep that margin.
 
 Both retrievers return the same llama-index nodes, read from the Chroma collection, so fusion sees
 one node per chunk whichever list it came from.
@@ -77,11 +80,12 @@ class _KeywordRetriever(BaseRetriever):
 
 class HybridRetriever:
     def __init__(self, store: Store, keyword: KeywordIndex, articles: dict[str, dict[str, Any]],
-                 candidate_k: int) -> None:
+                 candidate_k: int, fusion: str = "relative_score") -> None:
         self.store = store
         self.keyword = keyword
         self.articles = articles
         self.candidate_k = candidate_k
+        self.fusion_mode = {"relative_score": "relative_score", "reciprocal_rank": "reciprocal_rerank"}[fusion]
 
     def retrieve(self, question: str, query_embedding: np.ndarray, top_k: int, filters: Filters | None = None) -> list[Passage]:
         filters = filters or Filters()
@@ -95,7 +99,7 @@ class HybridRetriever:
                               self.keyword.mask(article_ids, date_from, date_to)),
         ]
         fusion = QueryFusionRetriever(
-            retrievers, llm=MockLLM(), mode="reciprocal_rerank", num_queries=1,  # no LLM query rewriting
+            retrievers, llm=MockLLM(), mode=self.fusion_mode, num_queries=1,  # no LLM query rewriting
             similarity_top_k=top_k, use_async=False)
         fused = fusion.retrieve(QueryBundle(query_str=question, embedding=query_embedding.tolist()))
         return [_passage(hit, rank) for rank, hit in enumerate(fused, start=1)]

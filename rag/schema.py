@@ -47,7 +47,7 @@ class Passage(BaseModel):
     start: int
     end: int
     sentences: list[Sentence]
-    score: float = Field(description="Fused retrieval score (reciprocal rank fusion).")
+    score: float = Field(description="Fused retrieval score (see the `fusion` setting).")
     rank: int = Field(description="1-based rank after fusion.")
 
 

@@ -30,6 +30,9 @@ class Settings(BaseSettings):
     # Retrieval
     top_k: int = Field(5, ge=1, le=50, description="Passages handed to the answerer.")
     candidate_k: int = Field(20, ge=1, le=500, description="Depth of each retriever before fusion.")
+    fusion: Literal["relative_score", "reciprocal_rank"] = Field(
+        "relative_score", description="How vector and BM25 results are fused (llama-index QueryFusionRetriever). "
+                                      "Relative score keeps a decisive keyword match; see README, Retrieval.")
 
     # Answering
     answerer: Literal["auto", "extractive", "openai", "lead"] = Field(

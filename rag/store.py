@@ -38,7 +38,7 @@ class Store:
         if d.exists() and not d.is_dir():
             raise IndexCorruptError(f"persist_dir {str(d)!r} is a file, not a folder.", rebuild_hint(self.settings))
         if d.is_dir():
-            entries = {p.name for p in d.iterdir()} - {".gitkeep", ".ingest.lock"}
+            entries = {p.name for p in d.iterdir()} - {".gitkeep", ".ingest.lock", MARKER_FILE + ".tmp"}
             if entries and MARKER_FILE not in entries:
                 raise IndexCorruptError(
                     f"{str(d)!r} is not empty and holds no rag index (found {', '.join(sorted(entries)[:5])}).",
@@ -54,11 +54,15 @@ class Store:
                         f"The index in {str(d)!r} was written by another version (format {marker.get('format')}, "
                         f"this version reads {INDEX_FORMAT}).", rebuild_hint(self.settings))
 
-    def write_marker(self) -> None:
-        if self.settings.chroma_host:
+    def _write_marker_if_new(self) -> None:
+        """Claim a new or empty folder as a rag index before Chroma writes anything into it, so an
+        ingest killed on its first run leaves a folder the next one recognises and repairs."""
+        if self.settings.chroma_host or (self.persist_dir / MARKER_FILE).exists():
             return
         self.persist_dir.mkdir(parents=True, exist_ok=True)
-        (self.persist_dir / MARKER_FILE).write_text(json.dumps({"format": INDEX_FORMAT}))
+        tmp = self.persist_dir / (MARKER_FILE + ".tmp")
+        tmp.write_text(json.dumps({"format": INDEX_FORMAT}))
+        tmp.replace(self.persist_dir / MARKER_FILE)
 
     @cached_property
     def client(self):
@@ -66,6 +70,7 @@ class Store:
         from chromadb.config import Settings as ChromaSettings
 
         self._check_persist_dir()
+        self._write_marker_if_new()
         chroma_settings = ChromaSettings(anonymized_telemetry=False, allow_reset=False)
         try:
             if self.settings.chroma_host:
@@ -85,6 +90,8 @@ class Store:
         try:
             return self.client.get_or_create_collection(
                 name, embedding_function=None, configuration={"hnsw": {"space": "cosine"}})
+        except RagError:
+            raise
         except Exception as exc:
             raise IndexCorruptError(f"Cannot open collection {name!r}: {exc}", rebuild_hint(self.settings)) from None
 

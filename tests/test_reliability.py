@@ -1,0 +1,149 @@
+"""Reliability: concurrent use, an ingest killed mid-way, a short soak, a second writer. Nothing lost."""
+
+from __future__ import annotations
+
+import os
+import random
+import shutil
+import signal
+import subprocess
+import sys
+import textwrap
+import threading
+import time
+
+import pytest
+
+from rag import RAG, IndexBusyError
+from rag import synthetic
+from rag.eval import load_cases
+
+from .conftest import REGRESSION_SET, ROOT, SEEDS
+
+QUESTIONS = [c.question for c in load_cases(REGRESSION_SET)][:16]
+
+
+def test_eight_threads_get_the_same_answers_as_one(bot):
+    expected = {q: bot.ask(q).text for q in QUESTIONS}
+    errors: list[BaseException] = []
+    mismatches: list[str] = []
+    asked = [0]
+    deadline = time.monotonic() + 15
+
+    def worker(seed: int) -> None:
+        rng = random.Random(seed)
+        while time.monotonic() < deadline:
+            q = rng.choice(QUESTIONS)
+            try:
+                if bot.ask(q).text != expected[q]:
+                    mismatches.append(q)
+                asked[0] += 1
+            except BaseException as exc:  # noqa: BLE001 - any error fails the test
+                errors.append(exc)
+                return
+
+    threads = [threading.Thread(target=worker, args=(i,)) for i in range(8)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert not errors, errors[:3]
+    assert not mismatches, mismatches[:3]
+    assert asked[0] >= 40
+
+
+def test_questions_during_an_ingest_see_old_or_new_articles_never_an_error(docs_copy, tmp_path):
+    bot = RAG(docs_dir=docs_copy, persist_dir=tmp_path / "vs")
+    bot.ingest()
+    versions = {a["id"]: {bot.article(a["id"]).text} for a in bot.articles()}
+    changed = docs_copy / "004_fff62de0ee9bf52b.txt"
+    changed.write_text(changed.read_text().replace("Shangri-La Dialogue", "Shangri-La security summit"))
+    synthetic.write_corpus(docs_copy, 15)
+    errors: list[BaseException] = []
+    answers = []
+    stop = threading.Event()
+
+    def reader() -> None:
+        while not stop.is_set():
+            try:
+                answers.append(bot.ask(random.choice(QUESTIONS)))
+            except BaseException as exc:  # noqa: BLE001
+                errors.append(exc)
+                return
+
+    threads = [threading.Thread(target=reader) for _ in range(3)]
+    for t in threads:
+        t.start()
+    report = bot.ingest()
+    time.sleep(0.5)
+    stop.set()
+    for t in threads:
+        t.join()
+    assert not errors, errors[:3]
+    assert report.updated == ["004_fff62de0ee9bf52b.txt"] and len(report.added) == 15
+    for a in bot.articles():
+        versions.setdefault(a["id"], set()).add(bot.article(a["id"]).text)
+    assert len(answers) > 5
+    for answer in answers:
+        for c in answer.citations:
+            article_id = c.source.split("/")[-1]
+            assert any(text[c.start:c.end] == c.quote for text in versions[article_id]), c
+
+
+def test_a_second_writer_gets_a_clear_busy_error_and_readers_carry_on(seed_index, tmp_path):
+    vs = tmp_path / "vs"
+    shutil.copytree(seed_index["persist"], vs)
+    holder = subprocess.Popen([sys.executable, "-c", textwrap.dedent(f"""
+        import time
+        from filelock import FileLock
+        lock = FileLock({str(vs / ".ingest.lock")!r}); lock.acquire()
+        print("locked", flush=True); time.sleep(60)
+    """)], stdout=subprocess.PIPE, text=True)
+    try:
+        assert holder.stdout.readline().strip() == "locked"
+        bot = RAG(docs_dir=seed_index["docs"], persist_dir=vs)
+        with pytest.raises(IndexBusyError, match="busy: another process is ingesting"):
+            bot.ingest()
+        assert not bot.ask("Why did China refuse the Austin meeting?").abstained, "readers are not blocked"
+    finally:
+        holder.kill()
+        holder.wait()
+
+
+def test_an_ingest_killed_mid_way_is_repaired_by_the_next_one(tmp_path):
+    docs = tmp_path / "docs"
+    shutil.copytree(SEEDS, docs)
+    synthetic.write_corpus(docs, 60)
+    vs = tmp_path / "vs"
+    child = subprocess.Popen([sys.executable, "-c", textwrap.dedent(f"""
+        from rag import RAG
+        RAG(docs_dir={str(docs)!r}, persist_dir={str(vs)!r}).ingest(
+            progress=lambda done, total, f: print("done", done, flush=True))
+    """)], stdout=subprocess.PIPE, text=True, cwd=ROOT)
+    for line in child.stdout:
+        if line.startswith("done") and int(line.split()[1]) >= 25:
+            child.send_signal(signal.SIGKILL)
+            break
+    child.wait()
+    assert child.returncode == -signal.SIGKILL, "the ingest was killed before it finished"
+
+    repaired = RAG(docs_dir=docs, persist_dir=vs)
+    report = repaired.ingest()
+    assert not report.failed and len(report.added) > 0
+    clean = RAG(docs_dir=docs, persist_dir=tmp_path / "clean").ingest()
+    records = repaired._store.article_records()
+    chunk_ids = repaired._store.chunks.get(include=[])["ids"]
+    assert report.chunks == clean.chunks == len(chunk_ids) == len(set(chunk_ids)), "no duplicates, nothing missing"
+    assert sum(m["chunks"] for m in records.values()) == len(chunk_ids), "no orphans"
+    assert len(records) == 65
+    for i in (0, 24, 25, 26, 59):
+        answer = repaired.ask(synthetic.question(i))
+        assert synthetic.answer(i) in answer.text, (i, answer.text)
+
+
+def test_a_short_soak_keeps_memory_and_latency_steady(bot):
+    from rag.soak import soak
+
+    result = soak(bot, [c.question for c in load_cases(REGRESSION_SET)], total=400, warmup=100)
+    assert result["rss_growth"] < 0.05, result
+    assert result["latency_ms_median_late"] < 2 * result["latency_ms_median_early"], result
