@@ -6,7 +6,7 @@ export HF_HUB_OFFLINE := 1
 export TRANSFORMERS_OFFLINE := 1
 export ANONYMIZED_TELEMETRY := False
 
-.PHONY: run test ingest bench install clean-index
+.PHONY: run test ingest bench soak install clean-index
 
 $(PY):
 	python3.11 -m venv .venv
@@ -34,6 +34,10 @@ test: $(STAMP) /usr/bin/chromium
 
 bench: $(STAMP)
 	.venv/bin/rag bench
+
+# 5,000 questions in one process: fails if memory grows 5% or more after warm-up.
+soak: ingest
+	$(PY) -m rag.soak 5000
 
 clean-index:
 	rm -rf vectorstore/* 

@@ -1,0 +1,151 @@
+"""Hostile and broken input: each gets a clear error or a safe result. Fuzzed with hypothesis."""
+
+from __future__ import annotations
+
+import io
+import json
+import logging
+import os
+from pathlib import Path
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from typer.testing import CliRunner
+
+from rag import RAG, Answer, InvalidQuestionError, SettingsError
+from rag.clean import clean_document
+from rag.errors import DocumentError
+from rag.load import parse_document
+
+from .conftest import REGRESSION_SET, ROOT
+from .fake_openai import FakeOpenAI
+from .pdfs import text_pdf
+
+PLANTED_KEY = "sk-planted-DO-NOT-LEAK-9f8e7d6c5b4a"
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(st.text(max_size=400))
+def test_any_question_gets_an_answer_or_a_clear_error(bot, question):
+    try:
+        answer = bot.ask(question)
+    except InvalidQuestionError as exc:
+        assert exc.message
+        return
+    assert isinstance(answer, Answer)
+    for c in answer.citations:
+        assert bot.article(c.source.split("/")[-1]).text[c.start:c.end] == c.quote
+
+
+@pytest.mark.parametrize("question", [
+    "为什么中国拒绝了奥斯汀的会面？ Why did China refuse the Austin meeting?",  # mixed scripts
+    "Почему Китай отказался от встречи?",
+    "\u202eWhy did China refuse\u202c the Austin meeting?",  # bidi control characters
+    "Why did China refuse the Austin meeting?" + " ?" * 900,
+])
+def test_odd_but_valid_questions_are_answered_safely(bot, question):
+    answer = bot.ask(question)
+    assert isinstance(answer, Answer) and (answer.abstained or answer.citations)
+
+
+@settings(max_examples=80, deadline=None)
+@given(data=st.binary(max_size=3000), suffix=st.sampled_from([".txt", ".md", ".html", ".pdf"]))
+def test_loaders_return_an_article_or_a_document_error(tmp_path_factory, data, suffix):
+    path = Path("fuzz" + suffix)
+    try:
+        article = clean_document(parse_document(path, data), path.name, f"docs/{path.name}")
+    except DocumentError as exc:
+        assert exc.message
+        return
+    assert isinstance(article.text, str)
+
+
+@settings(max_examples=40, deadline=None)
+@given(st.text(max_size=2000))
+def test_html_text_never_keeps_scripts_or_handlers(body):
+    html = f"<html><body><p onclick=\"evil()\">{body}</p><script>steal()</script></body></html>"
+    try:
+        article = clean_document(parse_document(Path("x.html"), html.encode()), "x.html", "docs/x.html")
+    except DocumentError:  # e.g. NUL bytes: refused as binary, which is safe too
+        return
+    assert "steal()" not in article.text and "evil()" not in article.text
+
+
+def test_fifty_megabyte_and_encrypted_files_are_skipped_with_reasons(tmp_path):
+    from pypdf import PdfReader, PdfWriter
+
+    docs = tmp_path / "docs"
+    docs.mkdir()
+    (docs / "ok.txt").write_text("Harbour news\n\nThe harbour reopened on Monday after repairs.\n")
+    with open(docs / "huge.txt", "wb") as f:
+        f.write(b"word " * 10_000_000)  # 50 MB
+    writer = PdfWriter(clone_from=PdfReader(io.BytesIO(text_pdf(["Secret memo about the harbour."]))))
+    writer.encrypt("password")
+    with open(docs / "locked.pdf", "wb") as f:
+        writer.write(f)
+    report = RAG(docs_dir=docs, persist_dir=tmp_path / "vs").ingest()
+    reasons = {p.file: p.reason for p in report.failed}
+    assert report.added == ["ok.txt"]
+    assert "over the 25 MB limit" in reasons["huge.txt"]
+    assert "encrypted PDF" in reasons["locked.pdf"]
+
+
+@pytest.mark.parametrize("env,field", [({"RAG_TOP_K": "abc"}, "top_k"), ({"RAG_TOP_K": "0"}, "top_k"),
+                                       ({"RAG_CHUNK_TOKENS": "64", "RAG_CHUNK_OVERLAP_TOKENS": "64"}, "chunk_overlap"),
+                                       ({"RAG_ANSWERER": "magic"}, "answerer"), ({"RAG_COLLECTION": "a"}, "collection")])
+def test_invalid_settings_are_clear_errors(monkeypatch, env, field):
+    for key, value in env.items():
+        monkeypatch.setenv(key, value)
+    with pytest.raises(SettingsError, match=field):
+        RAG()
+
+
+def test_app_security_defaults():
+    config = (ROOT / ".streamlit" / "config.toml").read_text()
+    assert 'address = "127.0.0.1"' in config
+    assert "enableXsrfProtection = true" in config
+    assert "maxUploadSize = 25" in config
+    assert "--server.address 127.0.0.1" in (ROOT / "Makefile").read_text()
+
+
+def test_uploads_have_a_type_allowlist_and_a_size_cap(tmp_path):
+    from rag.library import save_document
+
+    with pytest.raises(DocumentError, match=r"\.exe files are not supported"):
+        save_document(tmp_path, "tool.exe", b"MZ...", 10_000)
+    with pytest.raises(DocumentError, match="over the"):
+        save_document(tmp_path, "big.txt", b"x" * 20_001, 20_000)
+    with pytest.raises(DocumentError, match="does not look like a PDF"):
+        save_document(tmp_path, "fake.pdf", b"<html>", 10_000)
+    saved = save_document(tmp_path, "../../etc/evil name.md", b"# Fine\n\nText here.", 10_000)
+    assert saved.parent == tmp_path and saved.name == "evil_name.md"
+
+
+def test_a_planted_key_never_appears_in_logs_config_records_or_errors(seed_index, tmp_path, monkeypatch, caplog, capsys):
+    from rag.cli import app
+
+    server = FakeOpenAI().start()
+    server.scenario = "http_401"  # the server echoes the Authorization header into its error body
+    try:
+        monkeypatch.setenv("OPENAI_API_KEY", PLANTED_KEY)
+        monkeypatch.setenv("OPENAI_BASE_URL", server.base_url)
+        monkeypatch.setenv("RAG_PERSIST_DIR", str(seed_index["persist"]))
+        monkeypatch.setenv("RAG_OPENAI_MAX_RETRIES", "0")
+        caplog.set_level(logging.DEBUG)
+        runner = CliRunner()
+        outputs = [runner.invoke(app, ["config"]).output,
+                   runner.invoke(app, ["ask", "Why did China refuse the Austin meeting?", "--json"]).output,
+                   runner.invoke(app, ["eval", str(REGRESSION_SET), "--runs-dir", str(tmp_path / "runs"),
+                                       "--no-baseline"]).output]
+        answer = RAG(persist_dir=seed_index["persist"]).ask("Who is Liu Pengyu?")
+        assert "rejected the API key" in answer.fallback_reason
+        assert server.requests and PLANTED_KEY in server.requests[-1]["auth"], "the key was really sent"
+        records = [p.read_text() for p in sorted((tmp_path / "runs").glob("*.json"))]
+        reports = [p.read_text() for p in sorted((tmp_path / "runs").glob("*.md"))]
+        haystack = "\n".join(outputs + records + reports + [caplog.text, capsys.readouterr().out, answer.model_dump_json()])
+        assert PLANTED_KEY not in haystack
+        assert PLANTED_KEY[:12] not in haystack and PLANTED_KEY[-8:] not in haystack
+        assert json.loads(records[0])["settings"]["openai_api_key"] == "set"
+    finally:
+        server.stop()
