@@ -12,8 +12,11 @@ import json
 import logging
 import time
 from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
+
+import numpy as np
 
 from .clean import clean_document
 from .embed import EMBEDDING_MODEL_NAME, Embedder
@@ -42,6 +45,9 @@ def date_int(iso: str | None) -> int:
     return int(iso.replace("-", "")) if iso else 0
 
 
+EMBED_BATCH_SENTENCES = 1024  # articles are embedded together until this many sentences wait
+
+
 def ingest(settings: Settings, store: Store, embedder: Embedder, progress: Progress | None = None) -> IngestReport:
     started = time.perf_counter()
     docs_dir = Path(settings.docs_dir)
@@ -50,6 +56,13 @@ def ingest(settings: Settings, store: Store, embedder: Embedder, progress: Progr
     indexed = store.article_records()
     store.remove_orphans(set(indexed))
     seen: set[str] = set()
+    pending: list[_Prepared] = []
+
+    def flush() -> None:
+        _write_batch(pending, store, embedder)
+        for item in pending:
+            (report.updated if item.article.id in indexed else report.added).append(item.article.id)
+        pending.clear()
 
     for done, path in enumerate(files):
         article_id = path.relative_to(docs_dir).as_posix()
@@ -66,33 +79,64 @@ def ingest(settings: Settings, store: Store, embedder: Embedder, progress: Progr
             article = clean_document(parse_document(path, data), article_id, (docs_dir / article_id).as_posix())
             if not article.text.strip():
                 raise DocumentError(f"{article_id} has no article text after cleaning.")
-            _write(article, digest, settings, store, embedder)
         except DocumentError as exc:
             log.warning("skipped %s: %s", article_id, exc)
             report.failed.append(FileProblem(file=article_id, reason=str(exc)))
             continue
-        (report.updated if previous else report.added).append(article_id)
+        pending.append(_prepare(article, digest, settings))
+        if sum(len(p.spans) for p in pending) >= EMBED_BATCH_SENTENCES:
+            flush()
+    flush()
 
     for article_id in sorted(set(indexed) - seen):
         store.delete_article(article_id)
         report.removed.append(article_id)
     if progress:
         progress(len(files), len(files), "")
+    report.added.sort()
+    report.updated.sort()
     report.chunks = store.chunk_count()
     report.seconds = time.perf_counter() - started
     return report
 
 
-def _write(article: Article, digest: str, settings: Settings, store: Store, embedder: Embedder) -> None:
-    from llama_index.core.schema import NodeRelationship, RelatedNodeInfo, TextNode
+@dataclass
+class _Prepared:
+    article: Article
+    digest: str
+    chunks: list[Chunk]
+    spans: list[tuple[int, int]]
 
+
+def _prepare(article: Article, digest: str, settings: Settings) -> _Prepared:
     chunks = split_article(article, settings.chunk_tokens, settings.chunk_overlap_tokens)
     # Each sentence is embedded once, even where chunks overlap; the answerer reads these at question time.
     spans = sorted({(s.start, s.end) for c in chunks for s in c.sentences})
-    texts = [c.text for c in chunks] + [article.text[s:e] for s, e in spans]
-    vectors = embedder.embed(texts)
-    chunk_vectors, sentence_vectors = vectors[: len(chunks)], vectors[len(chunks):]
+    return _Prepared(article, digest, chunks, spans)
 
+
+def _write_batch(batch: list[_Prepared], store: Store, embedder: Embedder) -> None:
+    if not batch:
+        return
+    # Chunks and sentences in separate calls (in a shared batch every short sentence would be padded
+    # to chunk length); a sentence text repeated across articles (boilerplate) is embedded once.
+    chunk_vectors = embedder.embed([c.text for item in batch for c in item.chunks])
+    sentence_texts = [item.article.text[s:e] for item in batch for s, e in item.spans]
+    unique = list(dict.fromkeys(sentence_texts))
+    unique_vectors = embedder.embed(unique)
+    row = {text: i for i, text in enumerate(unique)}
+    sentence_vectors = unique_vectors[[row[t] for t in sentence_texts]] if sentence_texts else unique_vectors
+    c = s = 0
+    for item in batch:
+        _write(item, chunk_vectors[c:c + len(item.chunks)], sentence_vectors[s:s + len(item.spans)], store)
+        c += len(item.chunks)
+        s += len(item.spans)
+
+
+def _write(item: _Prepared, chunk_vectors: np.ndarray, sentence_vectors: np.ndarray, store: Store) -> None:
+    from llama_index.core.schema import NodeRelationship, RelatedNodeInfo, TextNode
+
+    article, chunks, spans = item.article, item.chunks, item.spans
     base = _article_meta(article)
     nodes = [
         TextNode(
@@ -107,8 +151,8 @@ def _write(article: Article, digest: str, settings: Settings, store: Store, embe
     ]
     sentence_ids = [sentence_id(article.id, s) for s, _ in spans]
     sentence_metas = [{"article_id": article.id, "start": s, "end": e} for s, e in spans]
-    record = base | {"hash": digest, "chunks": len(chunks), "sentences": len(spans), "author": article.author or "",
-                     "chars": len(article.text), "ingested_at": time.time()}
+    record = base | {"hash": item.digest, "chunks": len(chunks), "sentences": len(spans),
+                     "author": article.author or "", "chars": len(article.text), "ingested_at": time.time()}
     store.write_article(record, article.text, nodes, sentence_ids, sentence_vectors, sentence_metas)
 
 
