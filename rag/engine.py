@@ -8,6 +8,7 @@ import shutil
 import threading
 import time
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
@@ -81,27 +82,24 @@ class RAG:
             self._load_corpus()
         return report
 
-    def _write_lock(self):
+    @contextmanager
+    def _write_lock(self) -> Iterator[None]:
+        """One writer per index folder: an embedded Chroma directory is not safe for concurrent writers.
+        Readers take no lock."""
         from filelock import FileLock, Timeout
-
-        class _Lock:
-            def __init__(self, path: Path) -> None:
-                self._lock = FileLock(str(path))
-
-            def __enter__(self) -> None:
-                try:
-                    self._lock.acquire(timeout=0)
-                except Timeout:
-                    raise IndexBusyError(f"The index in {str(path.parent)!r} is busy: another process is ingesting into it.",
-                                         "Wait for it to finish, then try again.") from None
-
-            def __exit__(self, *exc: object) -> None:
-                self._lock.release()
 
         folder = Path(self.settings.persist_dir)
         folder.mkdir(parents=True, exist_ok=True)
-        path = folder / ".ingest.lock"
-        return _Lock(path)
+        lock = FileLock(str(folder / ".ingest.lock"))
+        try:
+            lock.acquire(timeout=0)
+        except Timeout:
+            raise IndexBusyError(f"The index in {str(folder)!r} is busy: another process is ingesting into it.",
+                                 "Wait for it to finish, then try again.") from None
+        try:
+            yield
+        finally:
+            lock.release()
 
     def _wipe_index(self) -> None:
         if self.settings.chroma_host:

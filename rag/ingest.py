@@ -54,7 +54,7 @@ def ingest(settings: Settings, store: Store, embedder: Embedder, progress: Progr
     files = list_article_files(docs_dir)
     report = IngestReport()
     indexed = store.article_records()
-    store.remove_orphans(set(indexed))
+    store.remove_orphans(indexed)
     seen: set[str] = set()
     pending: list[_Prepared] = []
 

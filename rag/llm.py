@@ -124,18 +124,18 @@ def _reason(exc: Exception, settings: Settings) -> str:
     import openai
 
     where = settings.openai_base_url or "the OpenAI API"
-    if isinstance(exc, openai.AuthenticationError):
-        return f"The model server at {where} rejected the API key (401). Check OPENAI_API_KEY."
-    if isinstance(exc, openai.PermissionDeniedError):
-        return f"The model server at {where} refused access (403). Check the key's permissions."
-    if isinstance(exc, openai.NotFoundError):
-        return f"The model {settings.openai_model!r} was not found at {where} (404). Check RAG_OPENAI_MODEL."
-    if isinstance(exc, openai.RateLimitError):
-        return f"The model server at {where} is rate-limiting requests (429), even after retries."
-    if isinstance(exc, openai.APITimeoutError):
-        return f"The model server at {where} did not answer within {settings.openai_timeout:g} s."
-    if isinstance(exc, openai.APIConnectionError):
-        return f"Cannot reach the model server at {where}."
+    # Most specific first: several of these are subclasses of APIStatusError or APIConnectionError.
+    reasons = [
+        (openai.AuthenticationError, f"The model server at {where} rejected the API key (401). Check OPENAI_API_KEY."),
+        (openai.PermissionDeniedError, f"The model server at {where} refused access (403). Check the key's permissions."),
+        (openai.NotFoundError, f"The model {settings.openai_model!r} was not found at {where} (404). Check RAG_OPENAI_MODEL."),
+        (openai.RateLimitError, f"The model server at {where} is rate-limiting requests (429), even after retries."),
+        (openai.APITimeoutError, f"The model server at {where} did not answer within {settings.openai_timeout:g} s."),
+        (openai.APIConnectionError, f"Cannot reach the model server at {where}."),
+    ]
+    for kind, reason in reasons:
+        if isinstance(exc, kind):
+            return reason
     if isinstance(exc, openai.APIStatusError):
         return f"The model server at {where} failed with HTTP {exc.status_code}."
     return f"The model server at {where} sent a reply that could not be read ({type(exc).__name__})."

@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import shutil
+import socket
+import time
+import urllib.request
 from pathlib import Path
 
 import pytest
@@ -37,3 +40,24 @@ def docs_copy(tmp_path) -> Path:
     docs = tmp_path / "docs"
     shutil.copytree(SEEDS, docs)
     return docs
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def wait_for_http(url: str, process, log_path: Path, timeout: float = 60) -> None:
+    """Return once `url` answers; fail with the server's log if it does not within `timeout` s."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            break
+        try:
+            urllib.request.urlopen(url, timeout=1)
+            return
+        except OSError:
+            time.sleep(0.3)
+    process.kill()
+    pytest.fail(f"server at {url} did not start: {log_path.read_text()[-2000:]}")

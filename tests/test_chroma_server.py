@@ -5,16 +5,13 @@ from __future__ import annotations
 import shutil
 import subprocess
 import sys
-import time
-import urllib.request
 from pathlib import Path
 
 import pytest
 
 from rag import RAG, RagError
 
-from .conftest import SEEDS
-from .test_browser import free_port
+from .conftest import SEEDS, free_port, wait_for_http
 
 
 @pytest.fixture(scope="module")
@@ -25,16 +22,7 @@ def chroma_server(tmp_path_factory):
     log = data.with_name("chroma_server.log").open("wb")  # a pipe nobody reads would fill and stall the server
     process = subprocess.Popen([str(chroma), "run", "--path", str(data), "--host", "127.0.0.1", "--port", str(port)],
                                stdout=log, stderr=subprocess.STDOUT)
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
-        try:
-            urllib.request.urlopen(f"http://127.0.0.1:{port}/api/v2/heartbeat", timeout=1)
-            break
-        except OSError:
-            time.sleep(0.3)
-    else:
-        process.kill()
-        pytest.fail(f"chroma run did not start: {data.with_name('chroma_server.log').read_text()[-2000:]}")
+    wait_for_http(f"http://127.0.0.1:{port}/api/v2/heartbeat", process, data.with_name("chroma_server.log"))
     yield port
     process.terminate()
     process.wait(timeout=10)
