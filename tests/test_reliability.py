@@ -115,17 +115,25 @@ def test_an_ingest_killed_mid_way_is_repaired_by_the_next_one(tmp_path):
     shutil.copytree(SEEDS, docs)
     synthetic.write_corpus(docs, 60)
     vs = tmp_path / "vs"
+    # The child reports every article it has written; it is killed while it goes on writing.
     child = subprocess.Popen([sys.executable, "-c", textwrap.dedent(f"""
         from rag import RAG
-        RAG(docs_dir={str(docs)!r}, persist_dir={str(vs)!r}).ingest(
-            progress=lambda done, total, f: print("done", done, flush=True))
+        from rag.store import Store
+        write, written = Store.write_article, [0]
+        def reporting_write(self, *args, **kwargs):
+            write(self, *args, **kwargs)
+            written[0] += 1
+            print("wrote", written[0], flush=True)
+        Store.write_article = reporting_write
+        RAG(docs_dir={str(docs)!r}, persist_dir={str(vs)!r}).ingest()
     """)], stdout=subprocess.PIPE, text=True, cwd=ROOT)
     for line in child.stdout:
-        if line.startswith("done") and int(line.split()[1]) >= 25:
+        if line.startswith("wrote") and int(line.split()[1]) >= 20:
             child.send_signal(signal.SIGKILL)
             break
     child.wait()
     assert child.returncode == -signal.SIGKILL, "the ingest was killed before it finished"
+    assert 20 <= len(RAG(docs_dir=docs, persist_dir=vs)._store.article_records()) < 65, "killed mid-write"
 
     repaired = RAG(docs_dir=docs, persist_dir=vs)
     report = repaired.ingest()
