@@ -326,10 +326,7 @@ class RAG:
 
     def citation_context(self, citation) -> tuple[str, int, int]:
         """The paragraph around a citation's quote, and the quote's offsets inside it."""
-        text = self._store.article_text(citation.source.split("/", 1)[-1]) if "/" in citation.source else None
-        if text is None:
-            text = next((self._store.article_text(a["id"]) for a in self.articles()
-                         if a.get("source") == citation.source), None)
+        text = self._store.article_text(citation.chunk_id.rsplit("#", 1)[0])  # chunk ids are "<article id>#<n>"
         if text is None or text[citation.start:citation.end] != citation.quote:
             return citation.quote, 0, len(citation.quote)
         start = text.rfind("\n\n", 0, citation.start)
