@@ -148,6 +148,7 @@ def eval_command(
     threshold: Annotated[Optional[list[str]], typer.Option(help="metric=value, overriding a default bar (repeatable).")] = None,
     tolerance: Annotated[float, typer.Option(help="How far a metric may fall below the baseline before the run fails.")] = 0.02,
     export_llama_dataset: Annotated[Optional[Path], typer.Option(help="Also write the set as a LabelledRagDataset JSON.")] = None,
+    judge: Annotated[bool, typer.Option("--judge", help="Also score answers with the configured model as a judge.")] = False,
 ) -> None:
     """Run a regression set, print the metrics, record the run; exit 1 on a miss or a regression."""
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
@@ -171,10 +172,21 @@ def eval_command(
             except ValueError:
                 raise typer.BadParameter(f"--threshold takes metric=number, got {item!r}") from None
         bot = _bot(answerer=answerer)
+        judge_model = None
+        if judge:
+            from .judge import Judge
+
+            model = bot.model
+            if model is None:
+                err.print("[bold red]error:[/] --judge needs a model: set OPENAI_API_KEY, or OPENAI_BASE_URL for a "
+                          "compatible server.")
+                raise typer.Exit(2)
+            judge_model = Judge(model)
         with Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
                       console=err, transient=True) as bar:
             task = bar.add_task(f"Asking {len(cases)} questions", total=len(cases))
-            metrics, results = run_cases(bot, cases, top_k=k, progress=lambda done, total: bar.update(task, completed=done))
+            metrics, results = run_cases(bot, cases, top_k=k, judge=judge_model,
+                                         progress=lambda done, total: bar.update(task, completed=done))
     except RagError as exc:
         _fail(exc)
     record = make_record(metrics, results, qa_file=qa_file, settings=bot.settings.public_dict(),

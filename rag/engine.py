@@ -287,6 +287,11 @@ class RAG:
         """The model answerer in effect by the settings, or None when answering offline."""
         return self._llm_for(self._load_corpus(), None)
 
+    @property
+    def model(self) -> OpenAIAnswerer | None:
+        """The configured model (OpenAI or a compatible server), default answerer or not; None if none."""
+        return self._load_corpus().llm
+
     def available_answerers(self) -> dict[str, str]:
         """Answerer name -> what it is, for choosing in a UI."""
         choices = {"extractive": "Offline (extractive, cites article sentences)"}

@@ -12,6 +12,10 @@ Metrics (per case, then overall):
                         at least one key-fact group; hit = a relevant passage in the top k; MRR = mean
                         of 1/rank of the first relevant passage (0 when none in the top k)
   latency_ms            wall time of ask() per case
+  llm_correctness_mean, llm_faithfulness_rate
+                        only with `rag eval --judge` and a model configured: llama-index's
+                        CorrectnessEvaluator (1-5 against the reference answer) and
+                        FaithfulnessEvaluator (is the answer supported by its quoted sentences)
 
 Cases imported from a LlamaIndex LabelledRagDataset carry reference contexts instead of key facts and
 sources: for them a passage or a citation counts as relevant when it overlaps a reference context
@@ -241,6 +245,10 @@ def summarize(results: list[dict[str, Any]]) -> dict[str, float]:
         "latency_ms_p95": _percentile(latencies, 95),
     }
     metrics.update(retrieval_metrics([r["first_relevant_rank"] for r in answerable]))
+    judged = [r for r in answerable if r.get("judge_correctness") is not None]
+    if judged:  # LLM-judged (rag eval --judge): mean correctness 1-5, share of answers judged faithful
+        metrics["llm_correctness_mean"] = _mean(r["judge_correctness"] for r in judged)
+        metrics["llm_faithfulness_rate"] = _mean(bool(r["judge_faithful"]) for r in judged)
     checks = [r["citation_check"] for r in results if r.get("citation_check")]
     if checks:  # model answers: what the citation check kept and removed
         for key in ("sentences_kept", "sentences_dropped", "markers_removed"):
@@ -251,12 +259,15 @@ def summarize(results: list[dict[str, Any]]) -> dict[str, float]:
 
 def run_cases(bot: "RAG", cases: list[EvalCase], top_k: int = max(KS),
               progress: Callable[[int, int], None] | None = None,
-              answerer: str | None = None) -> tuple[dict[str, float], list[dict[str, Any]]]:
+              answerer: str | None = None, judge: Any = None) -> tuple[dict[str, float], list[dict[str, Any]]]:
+    """Ask every case; with a `rag.judge.Judge`, also score answers with the model as a judge."""
     results = []
     for i, case in enumerate(cases):
         started = time.perf_counter()
         answer = bot.ask(case.question, top_k=top_k, answerer=answerer)
         results.append(score_case(case, answer, (time.perf_counter() - started) * 1000))
+        if judge is not None and case.answerable:
+            results[-1].update(judge.judge(case.question, answer, case.reference_answer))
         if progress:
             progress(i + 1, len(cases))
     return summarize(results), results

@@ -48,6 +48,11 @@ class FakeOpenAI(ThreadingHTTPServer):
     def reply_text(self, body: dict) -> str:
         system = body["messages"][0]["content"]
         user = body["messages"][-1]["content"]
+        # llama-index's judges (rag eval --judge): answer in the formats their parsers read.
+        if "expert evaluation system" in system:
+            return "4.5\nThe generated answer agrees with the reference answer."
+        if "supported by the context" in system:
+            return "YES"
         if system.startswith("Rewrite the user's last question"):
             return self.condense_reply or user.rsplit("Last question:", 1)[-1].strip()
         passages = {int(n): text for n, text in PASSAGE.findall(user)}
