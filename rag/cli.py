@@ -154,7 +154,7 @@ def eval_command(
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
     from .eval import load_cases, run_cases, save_labelled_rag_dataset
-    from .runs import DEFAULT_THRESHOLDS, judge, latest_record, make_record, markdown_report, save_record
+    from .runs import DEFAULT_THRESHOLDS, assess, latest_record, make_record, markdown_report, save_record
 
     baseline_path = None if no_baseline else (baseline or latest_record(runs_dir, qa_file))
     if baseline_path is not None and not baseline_path.is_file():
@@ -192,7 +192,7 @@ def eval_command(
     record = make_record(metrics, results, qa_file=qa_file, settings=bot.settings.public_dict(),
                          answerer=bot.answerer_name, k=k)
     before = json.loads(baseline_path.read_text()) if baseline_path else None
-    verdict = judge(record, bars, before, tolerance, str(baseline_path) if baseline_path else None)
+    verdict = assess(record, bars, before, tolerance, str(baseline_path) if baseline_path else None)
     saved = save_record(record, runs_dir)
     report = saved.with_suffix(".md")
     report.write_text(markdown_report(record, verdict))

@@ -77,7 +77,7 @@ def latest_record(runs_dir: Path, qa_file: Path, exclude: Path | None = None) ->
     return candidates[-1] if candidates else None
 
 
-def judge(record: dict[str, Any], thresholds: dict[str, float], baseline: dict[str, Any] | None,
+def assess(record: dict[str, Any], thresholds: dict[str, float], baseline: dict[str, Any] | None,
           tolerance: float, baseline_name: str | None = None) -> Verdict:
     verdict = Verdict(baseline=baseline_name)
     metrics = record["metrics"]
