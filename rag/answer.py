@@ -21,6 +21,7 @@ import numpy as np
 
 from .keyword import KeywordIndex
 from .schema import Citation, Passage
+from .store import sentence_id
 from .text import terms, words
 
 DENSE_WEIGHT = 0.5
@@ -73,7 +74,6 @@ _NOT_YET = re.compile(
 _CAUSAL = re.compile(
     r"\b(?:because|due to|in response to|in retaliation|as long as|for (?:his|her|its|their) role|over the role|"
     r"following concerns|response to|reason|so that|since)\b", re.IGNORECASE)
-
 
 
 _TYPE_NOUN = re.compile(r"\b(?:what|which)\s+(?:day|date|year|month|time|kind|type|sort)\b", re.IGNORECASE)
@@ -163,10 +163,9 @@ class ExtractiveAnswerer:
         return {t: self.keyword.idf(t) for t in dict.fromkeys(terms(subject)) if t not in _QUESTION_TERMS}
 
     def candidates(self, question: str, query_embedding: np.ndarray, passages: list[Passage],
-                   sentence_embeddings: dict[str, np.ndarray]) -> list[_Candidate]:
-        from .ingest import sentence_id
-
-        key = self.key_terms(question)
+                   sentence_embeddings: dict[str, np.ndarray], key: dict[str, float] | None = None) -> list[_Candidate]:
+        """Candidate sentences, best support first; `key` is `key_terms(question)` when already computed."""
+        key = self.key_terms(question) if key is None else key
         total = sum(key.values()) or 1.0
         seen: set[tuple[str, int]] = set()
         out: list[_Candidate] = []
@@ -203,10 +202,10 @@ class ExtractiveAnswerer:
 
     def answer(self, question: str, query_embedding: np.ndarray, passages: list[Passage],
                sentence_embeddings: dict[str, np.ndarray]) -> Draft:
-        ranked = self.candidates(question, query_embedding, passages, sentence_embeddings)
+        key = self.key_terms(question)
+        ranked = self.candidates(question, query_embedding, passages, sentence_embeddings, key)
         if not ranked:
             return Draft(ABSTAIN_TEXT, [], True, 0.0, reason="no candidate sentence")
-        key = self.key_terms(question)
         total = sum(key.values()) or 1.0
         kind = expected_answer_type(question)
         act = _speech_act(question)

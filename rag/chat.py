@@ -56,7 +56,7 @@ class Chat:
         question = self.bot.check_question(question)
         if not self.history:
             return None
-        llm = self.bot.llm if self.answerer is None else (self.bot.llm if self.answerer == "openai" else None)
+        llm = self.bot.model_for(self.answerer)
         if llm is not None:
             from .llm import LLMUnavailable
 

@@ -26,7 +26,7 @@ from .keyword import KeywordIndex
 from .retrieve import Filters, HybridRetriever
 from .schema import Answer, Article, IngestReport, Passage
 from .settings import Settings
-from .store import MARKER_FILE, Store
+from .store import MARKER_FILE, Store, sentence_id
 from .text import TERMS_VERSION
 
 KEYWORD_DIR = "keyword"
@@ -213,7 +213,7 @@ class RAG:
         question = self.check_question(question)
         query = self.check_question(standalone_question) if standalone_question else question
         corpus = self._load_corpus()
-        llm = self._llm_for(corpus, answerer)
+        llm = self.model_for(answerer, corpus)
         t = time.perf_counter()
         embedding = self._embedder.embed_query(query)
         timings["embed_ms"] = (time.perf_counter() - t) * 1000
@@ -254,7 +254,7 @@ class RAG:
                 if streaming:
                     yield "\n\n"  # the offline answer follows whatever the model had sent
 
-        sentence_ids = list(dict.fromkeys(f"{p.article_id}@{s.start}" for p in passages for s in p.sentences))
+        sentence_ids = list(dict.fromkeys(sentence_id(p.article_id, s.start) for p in passages for s in p.sentences))
         draft = corpus.answerer.answer(query, embedding, passages, self._store.sentence_embeddings(sentence_ids))
         timings["answer_ms"] = (time.perf_counter() - t) * 1000
         timings["total_ms"] = (time.perf_counter() - t0) * 1000
@@ -266,7 +266,10 @@ class RAG:
             yield from (re.findall(r".+?\[\d+\]\s*|.+$", answer.text) if not answer.abstained else [answer.text])
         yield answer
 
-    def _llm_for(self, corpus: _Corpus, answerer: str | None) -> OpenAIAnswerer | None:
+    def model_for(self, answerer: str | None = None, corpus: _Corpus | None = None) -> OpenAIAnswerer | None:
+        """The model that answers for this choice of answerer (None: answer offline). `answerer` None
+        means the setting; asking for "openai" with no model configured is a SettingsError."""
+        corpus = corpus or self._load_corpus()
         choice = answerer or self.settings.effective_answerer()
         if choice not in ("extractive", "openai", "lead"):
             raise SettingsError(f"Unknown answerer {choice!r}.", "Use 'extractive' or 'openai'.")
@@ -280,12 +283,12 @@ class RAG:
     @property
     def answerer_name(self) -> str:
         corpus = self._load_corpus()
-        return (self._llm_for(corpus, None) or corpus.answerer).name
+        return (self.model_for(None, corpus) or corpus.answerer).name
 
     @property
     def llm(self) -> OpenAIAnswerer | None:
         """The model answerer in effect by the settings, or None when answering offline."""
-        return self._llm_for(self._load_corpus(), None)
+        return self.model_for()
 
     @property
     def model(self) -> OpenAIAnswerer | None:
@@ -295,7 +298,7 @@ class RAG:
     def available_answerers(self) -> dict[str, str]:
         """Answerer name -> what it is, for choosing in a UI."""
         choices = {"extractive": "Offline (extractive, cites article sentences)"}
-        if self._load_corpus().llm is not None:
+        if self.model is not None:
             s = self.settings
             choices["openai"] = (f"Compatible server at {s.openai_base_url} ({s.openai_model})" if s.openai_base_url
                                  else f"OpenAI ({s.openai_model})")

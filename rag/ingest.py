@@ -25,7 +25,7 @@ from .load import list_article_files, parse_document, read_bytes
 from .schema import Article, Chunk, FileProblem, IngestReport
 from .settings import Settings
 from .split import split_article
-from .store import INDEX_FORMAT, Store
+from .store import INDEX_FORMAT, Store, sentence_id
 
 log = logging.getLogger(__name__)
 
@@ -154,10 +154,6 @@ def _write(item: _Prepared, chunk_vectors: np.ndarray, sentence_vectors: np.ndar
     record = base | {"hash": item.digest, "chunks": len(chunks), "sentences": len(spans),
                      "author": article.author or "", "chars": len(article.text), "ingested_at": time.time()}
     store.write_article(record, article.text, nodes, sentence_ids, sentence_vectors, sentence_metas)
-
-
-def sentence_id(article_id: str, start: int) -> str:
-    return f"{article_id}@{start}"
 
 
 def _article_meta(article: Article) -> dict[str, Any]:

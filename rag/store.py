@@ -19,6 +19,11 @@ INDEX_FORMAT = 1
 MARKER_FILE = "rag-index.json"
 
 
+def sentence_id(article_id: str, start: int) -> str:
+    """Id of a sentence record: one per sentence of an article, shared by the chunks that overlap on it."""
+    return f"{article_id}@{start}"
+
+
 def rebuild_hint(settings: Settings) -> str:
     return (f"Rebuild it with `rag ingest --rebuild` (or RAG(...).ingest(rebuild=True)), "
             f"or point persist_dir somewhere else than {str(settings.persist_dir)!r}.")

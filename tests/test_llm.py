@@ -138,6 +138,16 @@ def test_a_two_turn_conversation_rewrites_the_follow_up(llm_bot, server):
     assert_exact_quotes(llm_bot, follow_up)
 
 
+def test_a_chat_set_to_the_model_rewrites_with_it_when_the_default_is_offline(seed_index, server):
+    server.scenario, server.condense_reply = "quote", "Why did China decline the Austin meeting?"
+    bot = RAG(docs_dir=seed_index["docs"], persist_dir=seed_index["persist"], openai_base_url=server.base_url,
+              openai_api_key=KEY, answerer="extractive")
+    chat = bot.chat(answerer="openai")
+    chat.ask("Who is Lloyd Austin meeting?")
+    follow_up = chat.ask("and why was it refused?")
+    assert follow_up.standalone_question == server.condense_reply and follow_up.answerer == "openai"
+
+
 def test_offline_two_turn_conversation(bot):
     chat = bot.chat()
     chat.ask("Who is the Pentagon press secretary quoted about the decision?")
