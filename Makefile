@@ -2,6 +2,7 @@
 # Re-running is quick: pip is only invoked again when pyproject.toml changes.
 PY      := .venv/bin/python
 STAMP   := .venv/.installed
+PORT    ?= 8501
 export HF_HUB_OFFLINE := 1
 export TRANSFORMERS_OFFLINE := 1
 export ANONYMIZED_TELEMETRY := False
@@ -21,8 +22,9 @@ install: $(STAMP)
 ingest: $(STAMP)
 	.venv/bin/rag ingest seeds
 
-run: ingest
-	.venv/bin/streamlit run app.py --server.address 127.0.0.1 --browser.gatherUsageStats false
+# `rag serve` indexes seeds/ and loads the model while Streamlit starts: the page shows progress at once.
+run: $(STAMP)
+	.venv/bin/rag serve --app app.py --server.port $(PORT)
 
 # The browser test drives Debian's Chromium (never a browser downloaded by a test tool).
 /usr/bin/chromium:

@@ -8,11 +8,16 @@ from __future__ import annotations
 
 import datetime as dt
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import streamlit as st
 
-from rag import RAG, Answer, RagError
+from rag import Answer, RagError
 from rag.render import highlighted, md_escape
+from rag.startup import Startup, begin
+
+if TYPE_CHECKING:
+    from rag import RAG
 
 EXAMPLES = [
     "Why did China refuse the Austin meeting?",
@@ -25,12 +30,26 @@ REGRESSION_DIR = Path("tests/regression")
 st.set_page_config(page_title="Ask the articles", page_icon="📰", layout="wide")
 
 
-@st.cache_resource(show_spinner="Loading the articles and the model…")
-def engine() -> RAG:
-    """One engine per process, shared by every session and rerun."""
-    bot = RAG()
-    bot.warm_up()
-    return bot
+def starting_view(startup: Startup) -> None:
+    """While the engine warms up, show how far it has got; the chat box already takes a question,
+    which is answered as soon as the engine is ready."""
+    st.title("Ask the articles")
+    typed = st.chat_input("Ask a question about the articles")
+    if typed:
+        st.session_state.queued_question = typed
+    if queued := st.session_state.get("queued_question"):
+        with st.chat_message("user"):
+            st.markdown(md_escape(queued))
+    shown = (startup.stage, startup.fraction)
+    with st.status(md_escape(f"{startup.stage}…")) as status:
+        bar = st.empty()
+        while not startup.wait(0.2):
+            if (startup.stage, startup.fraction) != shown:  # each update is a message to the browser
+                shown = (startup.stage, startup.fraction)
+                status.update(label=md_escape(f"{startup.stage}…"))
+                if startup.fraction is not None:
+                    bar.progress(startup.fraction)
+    st.rerun()
 
 
 def render_answer(answer: Answer, bot: RAG) -> None:
@@ -86,8 +105,8 @@ def chat_view(bot: RAG, options: dict) -> None:
         chat.reset()
 
     typed = st.chat_input("Ask a question about the articles")  # pinned to the bottom wherever it is called
-    pending = None
-    if not chat.history and not typed:
+    pending = None if typed else st.session_state.pop("queued_question", None)  # typed during start-up
+    if not chat.history and not typed and not pending:
         st.caption("Questions about the indexed articles, answered with citations. Try one:")
         columns = st.columns(len(EXAMPLES))
         for i, (column, example) in enumerate(zip(columns, EXAMPLES)):
@@ -208,7 +227,12 @@ def regression_view(bot: RAG, options: dict) -> None:
 
 def main() -> None:
     try:
-        bot = engine()
+        # One engine per process, shared by every session and rerun: `rag serve` (make run) began
+        # building it before this visit; under plain `streamlit run`, the first visit begins it.
+        startup = begin()
+        if not startup.wait(0):
+            starting_view(startup)
+        bot = startup.engine()
     except RagError as exc:
         st.error(md_escape(str(exc)))
         st.stop()

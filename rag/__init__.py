@@ -6,13 +6,29 @@
     answer = bot.ask("Why did China refuse the Austin meeting?")
 """
 
+from importlib import import_module
+from typing import TYPE_CHECKING
+
 from . import environment  # noqa: F401  (first: keeps every library offline)
-from .engine import RAG
 from .errors import (DocsDirError, DocumentError, IndexBusyError, IndexCorruptError, InvalidQuestionError,
                      NotIngestedError, RagError, SettingsError)
-from .retrieve import Filters
 from .schema import Answer, Article, Citation, IngestReport, Passage
 from .settings import Settings
+
+if TYPE_CHECKING:
+    from .engine import RAG
+    from .retrieve import Filters
+
+# Imported on first use: the engine pulls in llama-index and chromadb (about a second), which a page
+# showing start-up progress, or `rag --help`, should not wait for.
+_LAZY = {"RAG": "engine", "Filters": "retrieve"}
+
+
+def __getattr__(name: str):
+    if name in _LAZY:
+        return getattr(import_module(f".{_LAZY[name]}", __name__), name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
 
 __all__ = [
     "RAG", "Settings", "Answer", "Citation", "Article", "Passage", "IngestReport", "Filters",

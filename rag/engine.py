@@ -14,7 +14,6 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
-from pydantic import ValidationError
 
 from .answer import ABSTAIN_TEXT, ExtractiveAnswerer, LeadAnswerer
 from .citations import check_answer, says_dont_know
@@ -25,7 +24,7 @@ from .ingest import Progress, ingest
 from .keyword import KeywordIndex
 from .retrieve import Filters, HybridRetriever
 from .schema import Answer, Article, IngestReport, Passage
-from .settings import Settings
+from .settings import Settings, load_settings
 from .store import MARKER_FILE, Store, sentence_id
 from .text import TERMS_VERSION
 
@@ -53,14 +52,7 @@ class RAG:
     """
 
     def __init__(self, settings: Settings | None = None, **overrides: Any) -> None:
-        try:
-            if settings is None:
-                self.settings = Settings(**overrides)
-            else:
-                self.settings = Settings(**(settings.model_dump() | overrides)) if overrides else settings
-        except ValidationError as exc:
-            problems = "; ".join(f"{'.'.join(map(str, e['loc'])) or 'settings'}: {e['msg']}" for e in exc.errors())
-            raise SettingsError(f"Invalid settings: {problems}.", "See `rag config` for every setting and its value.") from None
+        self.settings = load_settings(settings, **overrides)
         self._store = Store(self.settings)
         self._embedder = Embedder(self.settings.embed_batch_size)
         self._corpus: _Corpus | None = None

@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Literal
 
-from pydantic import Field, SecretStr, field_validator, model_validator
+from pydantic import Field, ValidationError, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
@@ -76,3 +76,16 @@ class Settings(BaseSettings):
         data["openai_api_key"] = "set" if self.openai_api_key else "not set"
         data["answerer_in_effect"] = self.effective_answerer()
         return data
+
+
+def load_settings(settings: Settings | None = None, **overrides: object) -> Settings:
+    """Settings with overrides applied; invalid values raise `SettingsError` naming each field."""
+    from .errors import SettingsError
+
+    try:
+        if settings is None:
+            return Settings(**overrides)
+        return Settings(**(settings.model_dump() | overrides)) if overrides else settings
+    except ValidationError as exc:
+        problems = "; ".join(f"{'.'.join(map(str, e['loc'])) or 'settings'}: {e['msg']}" for e in exc.errors())
+        raise SettingsError(f"Invalid settings: {problems}.", "See `rag config` for every setting and its value.") from None

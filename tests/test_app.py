@@ -22,9 +22,6 @@ def app(seed_index, docs_copy, tmp_path, monkeypatch):
     monkeypatch.delenv("OPENAI_API_KEY", raising=False)
     monkeypatch.delenv("OPENAI_BASE_URL", raising=False)
     monkeypatch.chdir(ROOT)
-    from streamlit.runtime.caching import cache_resource
-
-    cache_resource.clear()  # engine() is per process; each test has its own index
     at = AppTest.from_file(APP, default_timeout=120)
     at.run()
     assert not at.exception, at.exception

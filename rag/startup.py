@@ -1,0 +1,97 @@
+"""The process's engine, built in the background so a page can show progress instead of a blank wait.
+
+`rag serve` begins the start-up before the Streamlit server is even listening (ingest, open the
+index, load the model: seconds of imports and disk); the app's first visit then finds the engine
+warm, or shows how far it has got. One engine per process: a start-up for other settings replaces it.
+"""
+
+from __future__ import annotations
+
+import threading
+import traceback
+from typing import TYPE_CHECKING, Any
+
+from .errors import RagError
+from .settings import Settings, load_settings
+
+if TYPE_CHECKING:
+    from .engine import RAG
+    from .schema import IngestReport
+
+
+class Startup:
+    """Builds one `RAG` in a daemon thread: optionally ingest the docs folder, then `warm_up()`."""
+
+    def __init__(self, settings: Settings, *, ingest: bool = False) -> None:
+        self.settings = settings
+        self.ingest = ingest
+        self.stage = "Starting"
+        self.fraction: float | None = None  # share of the current stage done, when it is countable
+        self.report: IngestReport | None = None
+        self.error: BaseException | None = None
+        self._engine: RAG | None = None
+        self._done = threading.Event()
+        threading.Thread(target=self._run, name="rag-startup", daemon=True).start()
+
+    def _run(self) -> None:
+        try:
+            self.stage = "Loading the question-answering library"
+            from .engine import RAG
+
+            bot = RAG(self.settings)
+            if self.ingest:
+                self.stage = f"Indexing {self.settings.docs_dir}/"
+                self.report = bot.ingest(progress=self._ingest_progress)
+                self.fraction = None
+            self.stage = "Loading the embedding model and the index"
+            bot.warm_up()
+            self._engine = bot
+            self.stage = "Ready"
+        except BaseException as exc:  # shown to every visitor; the thread must not die silently
+            self.error = exc
+            self.stage = "Failed"
+            if not isinstance(exc, RagError):
+                traceback.print_exc()
+        finally:
+            self._done.set()
+
+    def _ingest_progress(self, done: int, total: int, current: str) -> None:
+        self.fraction = done / total if total else None
+        self.stage = f"Indexing {self.settings.docs_dir}/ ({done} of {total})" if total else self.stage
+
+    def wait(self, timeout: float | None = None) -> bool:
+        """True once the start-up has finished, ready or failed."""
+        return self._done.wait(timeout)
+
+    @property
+    def failed(self) -> bool:
+        return self._done.is_set() and self.error is not None
+
+    def engine(self) -> RAG:
+        """The warm engine; waits for it. Raises what the start-up raised."""
+        self._done.wait()
+        if self.error is not None:
+            raise self.error
+        assert self._engine is not None
+        return self._engine
+
+
+_current: Startup | None = None
+_lock = threading.Lock()
+
+
+def begin(*, ingest: bool = False, **overrides: Any) -> Startup:
+    """The process's start-up for these settings (`RAG_*` environment and `.env`, then overrides).
+
+    Joins the one under way or finished when the settings match; begins a new one otherwise, or
+    when the last one failed (a page reload retries).
+    """
+    global _current
+    settings = load_settings(**overrides)
+    with _lock:
+        current = _current
+        same = current is not None and current.settings == settings
+        if same and not current.failed:
+            return current
+        _current = Startup(settings, ingest=ingest or (same and current.ingest))
+        return _current
