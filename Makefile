@@ -24,7 +24,7 @@ ingest: $(STAMP)
 
 # `rag serve` indexes seeds/ and loads the model while Streamlit starts: the page shows progress at once.
 run: $(STAMP)
-	.venv/bin/rag serve --app app.py --server.port $(PORT)
+	.venv/bin/rag serve --app app.py --server.address 127.0.0.1 --server.port $(PORT)
 
 # The browser test drives Debian's Chromium (never a browser downloaded by a test tool).
 /usr/bin/chromium:
