@@ -9,7 +9,7 @@
 from importlib import import_module
 from typing import TYPE_CHECKING
 
-from . import environment  # noqa: F401  (first: keeps every library offline)
+from .environment import paused_gc  # first: keeps every library offline
 from .errors import (DocsDirError, DocumentError, IndexBusyError, IndexCorruptError, InvalidQuestionError,
                      NotIngestedError, RagError, SettingsError)
 from .schema import Answer, Article, Citation, IngestReport, Passage
@@ -26,7 +26,8 @@ _LAZY = {"RAG": "engine", "Filters": "retrieve"}
 
 def __getattr__(name: str):
     if name in _LAZY:
-        return getattr(import_module(f".{_LAZY[name]}", __name__), name)
+        with paused_gc():
+            return getattr(import_module(f".{_LAZY[name]}", __name__), name)
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 

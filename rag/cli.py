@@ -251,7 +251,7 @@ def _report_startup(startup) -> None:
             for problem in startup.report.failed:
                 err.print(f"[yellow]skipped[/] {problem.file}: {problem.reason}")
             err.print(startup.report.summary())
-        err.print("[green]Ready:[/] the index is open and the model loaded.")
+        err.print(f"[green]Ready[/] in {startup.seconds:.1f} s: the index is open and the model loaded.")
     elif isinstance(startup.error, RagError):
         err.print(f"[bold red]error:[/] {startup.error.message}")
         if startup.error.hint:

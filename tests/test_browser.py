@@ -107,4 +107,4 @@ def test_rag_serve_shows_its_progress_and_answers_a_question_typed_during_start_
         ARTIFACTS.mkdir(parents=True, exist_ok=True)
         page.screenshot(path=str(ARTIFACTS / "serve_first_answer.png"), full_page=True)
     log = (tmp_path / "serve.log").read_text()
-    assert "5 added" in log and "Ready" in log, log
+    assert "5 added" in log and "Ready in" in log, log
