@@ -9,7 +9,7 @@
 from importlib import import_module
 from typing import TYPE_CHECKING
 
-from .environment import paused_gc  # first: keeps every library offline
+from . import environment  # noqa: F401  (first: keeps every library offline)
 from .errors import (DocsDirError, DocumentError, IndexBusyError, IndexCorruptError, InvalidQuestionError,
                      NotIngestedError, RagError, SettingsError)
 from .schema import Answer, Article, Citation, IngestReport, Passage
@@ -26,8 +26,7 @@ _LAZY = {"RAG": "engine", "Filters": "retrieve"}
 
 def __getattr__(name: str):
     if name in _LAZY:
-        with paused_gc():
-            return getattr(import_module(f".{_LAZY[name]}", __name__), name)
+        return getattr(import_module(f".{_LAZY[name]}", __name__), name)
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import numpy as np
 
-from .environment import paused_gc  # (and HF_HUB_OFFLINE before transformers is imported)
+from . import environment  # noqa: F401  (HF_HUB_OFFLINE before transformers is imported)
 
 EMBEDDING_MODEL_NAME = "all-MiniLM-L6-v2"
 
@@ -28,10 +28,9 @@ _load_lock = threading.Lock()
 @lru_cache(maxsize=1)
 def _model():
     # One model per process, shared by every RAG instance (it is read-only at inference).
-    with paused_gc():
-        from sentence_transformers import SentenceTransformer
+    from sentence_transformers import SentenceTransformer
 
-        return SentenceTransformer(str(model_path()), device="cpu", local_files_only=True)
+    return SentenceTransformer(str(model_path()), device="cpu", local_files_only=True)
 
 
 class Embedder:

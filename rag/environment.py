@@ -1,5 +1,4 @@
-"""The process's environment. Every library stays offline: no model downloads, no telemetry, no
-tokenizer fetches. And the heavy imports run without the cyclic garbage collector.
+"""Keep every library on this machine offline: no model downloads, no telemetry, no tokenizer fetches.
 
 Imported first by `rag/__init__.py`, before torch, transformers, tiktoken or chromadb are loaded,
 so the environment variables are in place when those libraries read them.
@@ -7,10 +6,7 @@ so the environment variables are in place when those libraries read them.
 
 from __future__ import annotations
 
-import gc
 import os
-from collections.abc import Iterator
-from contextlib import contextmanager
 from importlib.util import find_spec
 from pathlib import Path
 
@@ -41,17 +37,3 @@ def make_offline() -> None:
 
 
 make_offline()
-
-
-@contextmanager
-def paused_gc() -> Iterator[None]:
-    """Importing torch, transformers and llama-index creates millions of long-lived objects, and the
-    collections they trigger find next to nothing to free. Reference counting still frees
-    everything acyclic; the collector runs again on leaving."""
-    was_enabled = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if was_enabled:
-            gc.enable()

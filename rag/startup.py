@@ -7,12 +7,12 @@ warm, or shows how far it has got. One engine per process: a start-up for other 
 
 from __future__ import annotations
 
+import gc
 import threading
 import time
 import traceback
 from typing import TYPE_CHECKING, Any
 
-from .environment import paused_gc
 from .errors import RagError
 from .settings import Settings, load_settings
 
@@ -39,20 +39,17 @@ class Startup:
     def _run(self) -> None:
         started = time.perf_counter()
         try:
-            # The whole start-up without the cyclic collector: it is imports and loading, whose
-            # collections free next to nothing (15-25% of its CPU time in side-by-side runs). A first ingest
-            # leaves ~230 cyclic objects per article (measured on the seeds), freed when it ends.
-            with paused_gc():
-                self.stage = "Loading the question-answering library"
-                from .engine import RAG
+            self.stage = "Loading the question-answering library and the embedding model"
+            _import_and_freeze()
+            from .engine import RAG
 
-                bot = RAG(self.settings)
-                if self.ingest:
-                    self.stage = f"Indexing {self.settings.docs_dir}/"
-                    self.report = bot.ingest(progress=self._ingest_progress)
-                    self.fraction = None
-                self.stage = "Loading the embedding model and the index"
-                bot.warm_up()
+            bot = RAG(self.settings)
+            if self.ingest:
+                self.stage = f"Indexing {self.settings.docs_dir}/"
+                self.report = bot.ingest(progress=self._ingest_progress)
+                self.fraction = None
+            self.stage = "Opening the index"
+            bot.warm_up()
             self._engine = bot
             self.stage = "Ready"
         except BaseException as exc:  # shown to every visitor; the thread must not die silently
@@ -83,6 +80,28 @@ class Startup:
             raise self.error
         assert self._engine is not None
         return self._engine
+
+
+def _import_and_freeze() -> None:
+    """Import the engine and load the model without the cyclic garbage collector, then freeze.
+
+    The imports (llama-index, chromadb, torch, transformers) create millions of long-lived objects,
+    and the collections they trigger find next to nothing to free. Merely pausing the collector
+    moves that cost to the first question (the first collection after it scans them all);
+    `gc.freeze()` takes them out of every future collection instead. Only here, where the app owns
+    the process, and before any ingest, so no garbage of ours is frozen with them.
+    """
+    was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        from .embed import Embedder
+        from .engine import RAG  # noqa: F401
+
+        Embedder().embed_query("warm up")
+        gc.freeze()
+    finally:
+        if was_enabled:
+            gc.enable()
 
 
 _current: Startup | None = None
