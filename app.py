@@ -31,8 +31,8 @@ st.set_page_config(page_title="Ask the articles", page_icon="📰", layout="wide
 
 
 def starting_view(startup: Startup) -> None:
-    """While the engine warms up, show how far it has got; the chat box already takes a question,
-    which is answered as soon as the engine is ready."""
+    """While the engine warms up, show how far it has got; returns when it is ready or has failed.
+    The chat box already takes a question, which is answered as soon as the engine is ready."""
     st.title("Ask the articles")
     typed = st.chat_input("Ask a question about the articles")
     if typed:
@@ -49,7 +49,8 @@ def starting_view(startup: Startup) -> None:
                 status.update(label=md_escape(f"{startup.stage}…"))
                 if startup.fraction is not None:
                     bar.progress(startup.fraction)
-    st.rerun()
+        if startup.failed:
+            status.update(label="The start-up failed", state="error")
 
 
 def render_answer(answer: Answer, bot: RAG) -> None:
@@ -232,7 +233,9 @@ def main() -> None:
         startup = begin()
         if not startup.wait(0):
             starting_view(startup)
-        bot = startup.engine()
+            if not startup.failed:
+                st.rerun()
+        bot = startup.engine()  # a failed start-up raises here, and the next rerun tries again
     except RagError as exc:
         st.error(md_escape(str(exc)))
         st.stop()

@@ -1,8 +1,9 @@
 """The process's engine, built in the background so a page can show progress instead of a blank wait.
 
-`rag serve` begins the start-up before the Streamlit server is even listening (ingest, open the
-index, load the model: seconds of imports and disk); the app's first visit then finds the engine
-warm, or shows how far it has got. One engine per process: a start-up for other settings replaces it.
+`rag serve` begins the start-up before the Streamlit server is even listening (load the model,
+index the docs folder, open the index: seconds of imports and disk); the app's first visit then
+finds the engine warm, or shows how far it has got. One engine per process: a start-up for other
+settings replaces it.
 """
 
 from __future__ import annotations
@@ -22,7 +23,7 @@ if TYPE_CHECKING:
 
 
 class Startup:
-    """Builds one `RAG` in a daemon thread: optionally ingest the docs folder, then `warm_up()`."""
+    """Builds one `RAG` in a daemon thread: load the model, optionally ingest the docs folder, open the index."""
 
     def __init__(self, settings: Settings, *, ingest: bool = False) -> None:
         self.settings = settings
@@ -91,17 +92,26 @@ def _import_and_freeze() -> None:
     `gc.freeze()` takes them out of every future collection instead. Only here, where the app owns
     the process, and before any ingest, so no garbage of ours is frozen with them.
     """
-    was_enabled = gc.isenabled()
-    gc.disable()
-    try:
-        from .embed import Embedder
-        from .engine import RAG  # noqa: F401
+    global _imports_frozen
+    with _freeze_lock:
+        if _imports_frozen:  # once per process: a later freeze could catch an old engine's garbage
+            return
+        was_enabled = gc.isenabled()
+        gc.disable()
+        try:
+            from .embed import Embedder
+            from .engine import RAG  # noqa: F401
 
-        Embedder().embed_query("warm up")
-        gc.freeze()
-    finally:
-        if was_enabled:
-            gc.enable()
+            Embedder().embed_query("warm up")
+            gc.freeze()
+            _imports_frozen = True
+        finally:
+            if was_enabled:
+                gc.enable()
+
+
+_imports_frozen = False
+_freeze_lock = threading.Lock()
 
 
 _current: Startup | None = None

@@ -28,6 +28,22 @@ def app(seed_index, docs_copy, tmp_path, monkeypatch):
     return at
 
 
+def test_a_folder_never_indexed_shows_what_to_do_and_is_answered_after_ingest(docs_copy, tmp_path, monkeypatch):
+    from rag import RAG
+
+    monkeypatch.setenv("RAG_DOCS_DIR", str(docs_copy))
+    monkeypatch.setenv("RAG_PERSIST_DIR", str(tmp_path / "never-indexed"))
+    monkeypatch.chdir(ROOT)
+    at = AppTest.from_file(APP, default_timeout=120).run()
+    assert not at.exception, at.exception
+    message = at.error[0].value.replace("\\", "")
+    assert "No articles are indexed" in message and "rag ingest" in message
+
+    RAG().ingest()
+    ask(at, "Whom did Blinken meet in Beijing?")  # the next rerun starts the engine again
+    assert not at.error and at.expander
+
+
 def ask(at: AppTest, question: str) -> AppTest:
     at.chat_input[0].set_value(question).run()
     assert not at.exception, at.exception
