@@ -181,7 +181,7 @@ def reindex(bot: RAG) -> None:
     bar = st.progress(0.0, text="Re-indexing…")
 
     def progress(done: int, total: int, current: str) -> None:
-        bar.progress(done / max(total, 1), text=md_escape(f"Re-indexing {current}") if current else "Re-indexing")
+        bar.progress(done / max(total, 1), text=md_escape(f"Re-indexing: {current}") if current else "Re-indexing")
 
     try:
         report = bot.ingest(progress=progress)

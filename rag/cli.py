@@ -49,7 +49,7 @@ def ingest(
             task = bar.add_task("Ingesting", total=None)
 
             def progress(done: int, total: int, current: str) -> None:
-                bar.update(task, completed=done, total=total, description=f"Ingesting {current}"[:60])
+                bar.update(task, completed=done, total=total, description=(current or "Ingesting")[:60])
 
             report = bot.ingest(docs_dir, rebuild=rebuild, progress=progress)
     except RagError as exc:

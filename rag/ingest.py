@@ -29,7 +29,7 @@ from .store import INDEX_FORMAT, Store, sentence_id
 
 log = logging.getLogger(__name__)
 
-Progress = Callable[[int, int, str], None]  # (files done, files total, current file)
+Progress = Callable[[int, int, str], None]  # (files done, files total, what is happening now)
 
 
 def config_fingerprint(settings: Settings) -> str:
@@ -57,24 +57,30 @@ def ingest(settings: Settings, store: Store, embedder: Embedder, progress: Progr
     store.remove_orphans(indexed)
     seen: set[str] = set()
     pending: list[_Prepared] = []
+    done = 0  # files finished: written, unchanged or failed (files wait in `pending` to be embedded together)
 
     def flush() -> None:
+        nonlocal done
+        if pending and progress:  # embedding is most of an ingest's time: say so, not "reading the last file"
+            progress(done, len(files), f"Embedding {len(pending)} new or changed articles")
         _write_batch(pending, store, embedder)
         for item in pending:
             (report.updated if item.article.id in indexed else report.added).append(item.article.id)
+        done += len(pending)
         pending.clear()
 
-    for done, path in enumerate(files):
+    for path in files:
         article_id = path.relative_to(docs_dir).as_posix()
         seen.add(article_id)
         if progress:
-            progress(done, len(files), article_id)
+            progress(done, len(files), f"Reading {article_id}")
         try:
             data = read_bytes(path, settings.max_file_mb * 1_000_000)
             digest = content_hash(data, settings)
             previous = indexed.get(article_id)
             if previous and previous.get("hash") == digest:
                 report.skipped.append(article_id)
+                done += 1
                 continue
             article = clean_document(parse_document(path, data), article_id, (docs_dir / article_id).as_posix())
             if not article.text.strip():
@@ -82,6 +88,7 @@ def ingest(settings: Settings, store: Store, embedder: Embedder, progress: Progr
         except DocumentError as exc:
             log.warning("skipped %s: %s", article_id, exc)
             report.failed.append(FileProblem(file=article_id, reason=str(exc)))
+            done += 1
             continue
         pending.append(_prepare(article, digest, settings))
         if sum(len(p.spans) for p in pending) >= EMBED_BATCH_SENTENCES:

@@ -64,7 +64,7 @@ class Startup:
 
     def _ingest_progress(self, done: int, total: int, current: str) -> None:
         self.fraction = done / total if total else None
-        self.stage = f"Indexing {self.settings.docs_dir}/ ({done} of {total})" if total else self.stage
+        self.stage = f"Indexing {self.settings.docs_dir}/, {done} of {total} files done: {current}" if current else self.stage
 
     def wait(self, timeout: float | None = None) -> bool:
         """True once the start-up has finished, ready or failed."""

@@ -89,8 +89,16 @@ def test_foreign_folder_is_refused_not_overwritten(docs_copy, tmp_path):
     assert (vs / "thesis.docx").read_text() == "precious"
 
 
-def test_progress_is_reported_per_file(docs_copy, tmp_path):
+def test_progress_says_what_is_happening_and_counts_files_done(docs_copy, tmp_path):
     seen = []
-    RAG(docs_dir=docs_copy, persist_dir=tmp_path / "vs").ingest(progress=lambda d, t, f: seen.append((d, t, f)))
-    assert seen[0] == (0, 5, "000_88fd1b36135ac6ea.txt")
+    bot = RAG(docs_dir=docs_copy, persist_dir=tmp_path / "vs")
+    bot.ingest(progress=lambda d, t, what: seen.append((d, t, what)))
+    assert seen[0] == (0, 5, "Reading 000_88fd1b36135ac6ea.txt")
+    assert (0, 5, "Embedding 5 new or changed articles") in seen  # the long part is named while it runs
     assert seen[-1] == (5, 5, "")
+    assert [d for d, _, _ in seen] == sorted(d for d, _, _ in seen)
+
+    seen.clear()
+    bot.ingest(progress=lambda d, t, what: seen.append((d, t, what)))
+    assert not any(what.startswith("Embedding") for _, _, what in seen)  # nothing changed, nothing embedded
+    assert seen[-1][0] == seen[-1][1]
