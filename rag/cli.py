@@ -56,7 +56,7 @@ def ingest(
         _fail(exc)
     for problem in report.failed:
         err.print(f"[yellow]skipped[/] {problem.file}: {problem.reason}")
-    console.print(report.summary())
+    console.print(report.summary(), soft_wrap=True)  # one line even when piped to a log
 
 
 @app.command()

@@ -14,7 +14,6 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
-
 from .answer import ABSTAIN_TEXT, ExtractiveAnswerer, LeadAnswerer
 from .citations import check_answer, says_dont_know
 from .llm import LLMUnavailable, OpenAIAnswerer
