@@ -40,13 +40,16 @@ def starting_view(startup: Startup) -> None:
     if queued := st.session_state.get("queued_question"):
         with st.chat_message("user"):
             st.markdown(md_escape(queued))
-    shown = (startup.stage, startup.fraction)
+    shown = None
     with st.status(md_escape(f"{startup.stage}…")) as status:
         bar = st.empty()
-        while not startup.wait(0.2):
-            if (startup.stage, startup.fraction) != shown:  # each update is a message to the browser
-                shown = (startup.stage, startup.fraction)
-                status.update(label=md_escape(f"{startup.stage}…"))
+        while not startup.wait(0.25):
+            # Once a second at most: each update is a message to the browser, and it is also where
+            # Streamlit notices a question typed meanwhile (it reruns the script from there).
+            now = (startup.stage, startup.fraction, int(startup.elapsed))
+            if now != shown:
+                shown = now
+                status.update(label=md_escape(f"{startup.stage}… {now[2]} s"))
                 if startup.fraction is not None:
                     bar.progress(startup.fraction)
         if startup.failed:

@@ -35,10 +35,10 @@ class Startup:
         self.seconds: float | None = None  # from begin to ready or failed
         self._engine: RAG | None = None
         self._done = threading.Event()
+        self._started = time.perf_counter()
         threading.Thread(target=self._run, name="rag-startup", daemon=True).start()
 
     def _run(self) -> None:
-        started = time.perf_counter()
         try:
             self.stage = "Loading the question-answering library and the embedding model"
             _import_and_freeze()
@@ -59,7 +59,7 @@ class Startup:
             if not isinstance(exc, RagError):
                 traceback.print_exc()
         finally:
-            self.seconds = time.perf_counter() - started
+            self.seconds = time.perf_counter() - self._started
             self._done.set()
 
     def _ingest_progress(self, done: int, total: int, current: str) -> None:
@@ -69,6 +69,11 @@ class Startup:
     def wait(self, timeout: float | None = None) -> bool:
         """True once the start-up has finished, ready or failed."""
         return self._done.wait(timeout)
+
+    @property
+    def elapsed(self) -> float:
+        """Seconds since the start-up began (until it finished)."""
+        return self.seconds if self.seconds is not None else time.perf_counter() - self._started
 
     @property
     def failed(self) -> bool:

@@ -26,6 +26,7 @@ def test_every_visit_joins_the_one_start_up_for_the_same_settings(index_copy):
     assert begin() is first
     bot = first.engine()
     assert first.stage == "Ready" and first.wait(0)
+    assert first.elapsed == first.seconds > 0
     assert begin().engine() is bot
     assert "sanctions" in bot.ask("Why did China refuse the Austin meeting?").text
 
