@@ -127,7 +127,7 @@ def begin(*, ingest: bool = False, **overrides: Any) -> Startup:
     """The process's start-up for these settings (`RAG_*` environment and `.env`, then overrides).
 
     Joins the one under way or finished when the settings match; begins a new one otherwise, or
-    when the last one failed (a page reload retries).
+    when the last one failed (so the app's next rerun tries again, ingesting if the last one did).
     """
     global _current
     settings = load_settings(**overrides)
