@@ -46,7 +46,8 @@ def unavailable() -> str | None:
     return None
 
 
-def _free_port() -> int:
+def free_port() -> int:
+    """A TCP port on 127.0.0.1 that nothing listens on now."""
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return s.getsockname()[1]
@@ -55,7 +56,7 @@ def _free_port() -> int:
 def _one_run(browser, command: str, cwd: Path) -> dict[str, float]:
     from playwright.sync_api import Error, expect
 
-    port = _free_port()
+    port = free_port()
     context = browser.new_context(viewport={"width": 1400, "height": 1000})
     page = context.new_page()
     with tempfile.TemporaryFile() as log, tempfile.TemporaryDirectory() as empty_dir:

@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import shutil
-import socket
 import time
 import urllib.request
 from pathlib import Path
 
 import pytest
+
+from rag.bench_app import free_port  # noqa: F401  (one helper for tests and the app benchmark)
 
 ROOT = Path(__file__).resolve().parent.parent
 SEEDS = ROOT / "seeds"
@@ -40,12 +41,6 @@ def docs_copy(tmp_path) -> Path:
     docs = tmp_path / "docs"
     shutil.copytree(SEEDS, docs)
     return docs
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def wait_for_http(url: str, process, log_path: Path, timeout: float = 60) -> None:
