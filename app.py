@@ -25,6 +25,7 @@ EXAMPLES = [
     "What did the US Defence Department call China's decision?",
     "Whom did Blinken meet in Beijing?",
 ]
+CHAT_PROMPT = "Ask a question about the articles"  # one chat box, in the start-up view and the chat
 REGRESSION_DIR = Path("tests/regression")
 
 st.set_page_config(page_title="Ask the articles", page_icon="📰", layout="wide")
@@ -34,7 +35,7 @@ def starting_view(startup: Startup) -> None:
     """While the engine warms up, show how far it has got; returns when it is ready or has failed.
     The chat box already takes a question, which is answered as soon as the engine is ready."""
     st.title("Ask the articles")
-    typed = st.chat_input("Ask a question about the articles")
+    typed = st.chat_input(CHAT_PROMPT)
     if typed:
         st.session_state.queued_question = typed
     if queued := st.session_state.get("queued_question"):
@@ -108,7 +109,7 @@ def chat_view(bot: RAG, options: dict) -> None:
     if st.button("New conversation", key="new_chat"):
         chat.reset()
 
-    typed = st.chat_input("Ask a question about the articles")  # pinned to the bottom wherever it is called
+    typed = st.chat_input(CHAT_PROMPT)  # pinned to the bottom wherever it is called
     pending = None if typed else st.session_state.pop("queued_question", None)  # typed during start-up
     if not chat.history and not typed and not pending:
         st.caption("Questions about the indexed articles, answered with citations. Try one:")
