@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Literal
+
 from pydantic import BaseModel, Field
 
 
@@ -66,9 +68,24 @@ class Citation(BaseModel):
     chunk_id: str
 
 
+AnswerForm = Literal["direct", "sentences", "overview", "refusal", "generated"]
+
+
 class Answer(BaseModel):
     question: str
     text: str = Field(description="The answer with [n] markers; or a plain statement that the articles don't say.")
+    form: AnswerForm = Field(
+        "sentences", description="direct: a short answer, then its quotes; sentences: quoted sentences; "
+                                 "overview: sentences grouped by article (broad questions); refusal: the "
+                                 "articles don't say; generated: written by the model, every sentence cited.")
+    direct_answer: str | None = Field(
+        None, description="The short answer (a name, date, figure or phrase), copied verbatim from the quote of "
+                          "citation `direct_citation`; None when the question does not ask for one thing.")
+    direct_citation: int | None = Field(None, description="The citation number `direct_answer` is quoted from.")
+    scope: str = Field("", description="What was searched, in words: 'the 5 indexed articles', or the filtered "
+                                       "part of them (shown in refusals).")
+    confidence: float = Field(0.0, description="The answerer's calibrated confidence that the answer holds what "
+                                               "was asked (0..1); it abstains below its threshold.")
     citations: list[Citation] = Field(default_factory=list)
     abstained: bool = False
     answerer: str = "extractive"
