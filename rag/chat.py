@@ -56,12 +56,12 @@ class Chat:
         question = self.bot.check_question(question)
         if not self.history:
             return None
-        llm = self.bot.model_for(self.answerer)
-        if llm is not None:
-            from .llm import LLMUnavailable
+        model = getattr(self.bot.answerer(self.answerer), "model", None)  # a generative answerer's model
+        if model is not None:
+            from .errors import LLMUnavailable
 
             try:
-                rewritten = llm.condense(question, [(a.question, a.text) for a in self.history])
+                rewritten = model.condense(question, [(a.question, a.text) for a in self.history])
                 return rewritten if rewritten.strip() and rewritten.strip() != question else None
             except LLMUnavailable:
                 pass

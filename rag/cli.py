@@ -11,7 +11,6 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from . import environment  # noqa: F401
 from .errors import RagError
 
 app = typer.Typer(add_completion=False, no_args_is_help=True,
@@ -190,14 +189,14 @@ def eval_command(
     except RagError as exc:
         _fail(exc)
     record = make_record(metrics, results, qa_file=qa_file, settings=bot.settings.public_dict(),
-                         answerer=bot.answerer_name, k=k)
+                         answerer=bot.answerer().name, k=k)
     before = json.loads(baseline_path.read_text()) if baseline_path else None
     verdict = assess(record, bars, before, tolerance, str(baseline_path) if baseline_path else None)
     saved = save_record(record, runs_dir)
     report = saved.with_suffix(".md")
     report.write_text(markdown_report(record, verdict))
 
-    table = Table("metric", "value", "baseline", "delta", title=f"{qa_file.name} · {bot.answerer_name} · k={k}")
+    table = Table("metric", "value", "baseline", "delta", title=f"{qa_file.name} · {record['answerer']} · k={k}")
     for name, (now, was) in verdict.deltas.items():
         style = "red" if name in verdict.regressions or name in verdict.below_threshold else None
         table.add_row(name, f"{now:.3f}", "" if was is None else f"{was:.3f}",

@@ -1,34 +1,62 @@
-"""`RAG`: the one object the UI, the CLI, the regression runner and Python users share."""
+"""`RAG`: the one object the UI, the CLI, the regression runner and Python users share.
+
+A facade: the index's storage and lifecycle are `store.Store`'s, retrieval is `retrieve.HybridRetriever`
+(a llama-index retriever), answering is an answerer from the `answerers` registry, and the llama-index
+query and chat engines are in `llama.py`. `RAG` wires them to one index state and times the stages.
+"""
 
 from __future__ import annotations
 
 import hashlib
 import re
-import shutil
 import threading
 import time
 from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import date
+from functools import cached_property
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from .answer import ABSTAIN_TEXT, ExtractiveAnswerer, LeadAnswerer
-from .citations import check_answer, says_dont_know
-from .llm import LLMUnavailable, OpenAIAnswerer
+from llama_index.core.schema import QueryBundle
+from llama_index.core.vector_stores import FilterCondition, MetadataFilters
+
+from .answerers import AnswererContext, Answerer, Answerers, stream_answer
 from .embed import Embedder
-from .errors import IndexBusyError, IndexCorruptError, InvalidQuestionError, NotIngestedError, SettingsError
+from .environment import offline
+from .errors import InvalidQuestionError, LLMUnavailable, NotIngestedError
+from .filters import ArticleFilterIndex, metadata_filters
 from .ingest import Progress, ingest
 from .keyword import KeywordIndex
-from .retrieve import Filters, HybridRetriever
+from .llm import OpenAIAnswerer
+from .retrieve import HybridRetriever, to_passages
 from .schema import Answer, Article, IngestReport, Passage
 from .settings import Settings, load_settings
-from .store import MARKER_FILE, Store, sentence_id
+from .store import Store, sentence_id
 from .text import TERMS_VERSION
 
-KEYWORD_DIR = "keyword"
+if TYPE_CHECKING:
+    from .chat import Chat
+    from .llama import RAGChatEngine, RAGQueryEngine
+
 _CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f]")
+# Draft fields copied onto the Answer when the answerer fills them.
+_DRAFT_FIELDS = ("form", "direct_answer", "direct_citation", "confidence")
+
+
+def check_question(question: object, max_chars: int) -> str:
+    """The question with control characters removed; InvalidQuestionError when it cannot be asked."""
+    if not isinstance(question, str):
+        raise InvalidQuestionError(f"The question must be text, not {type(question).__name__}.")
+    cleaned = _CONTROL.sub(" ", question).strip()
+    if not cleaned:
+        raise InvalidQuestionError("The question is empty.", "Type a question about the articles.")
+    if len(cleaned) > max_chars:
+        raise InvalidQuestionError(f"The question is {len(cleaned):,} characters long; the limit is {max_chars:,}.",
+                                   "Ask a shorter question (or raise RAG_MAX_QUESTION_CHARS).")
+    if not any(ch.isalnum() for ch in cleaned):
+        raise InvalidQuestionError("The question has no words in it.", "Type a question about the articles.")
+    return cleaned
 
 
 @dataclass(frozen=True)
@@ -37,9 +65,8 @@ class _Corpus:
 
     articles: dict[str, dict[str, Any]]
     keyword: KeywordIndex
-    retriever: HybridRetriever
-    answerer: ExtractiveAnswerer | LeadAnswerer  # offline; also the fallback when the model fails
-    llm: OpenAIAnswerer | None  # configured model, used when the answerer in effect is "openai"
+    filter_index: ArticleFilterIndex
+    answerers: Answerers
 
 
 class RAG:
@@ -51,6 +78,7 @@ class RAG:
     """
 
     def __init__(self, settings: Settings | None = None, **overrides: Any) -> None:
+        offline()
         self.settings = load_settings(settings, **overrides)
         self._store = Store(self.settings)
         self._embedder = Embedder(self.settings.embed_batch_size)
@@ -65,53 +93,16 @@ class RAG:
         if docs_dir is not None:
             self.settings = self.settings.model_copy(update={"docs_dir": Path(docs_dir)})
             self._store.settings = self.settings
-        with self._write_lock():
+        with self._store.write_lock():
             if rebuild:
-                self._wipe_index()
+                self._corpus = None
+                self._store.wipe()
             report = ingest(self.settings, self._store, self._embedder, progress)
             self._corpus = None
             self._load_corpus()
         return report
 
-    @contextmanager
-    def _write_lock(self) -> Iterator[None]:
-        """One writer per index folder: an embedded Chroma directory is not safe for concurrent writers.
-        Readers take no lock."""
-        from filelock import FileLock, Timeout
-
-        folder = Path(self.settings.persist_dir)
-        folder.mkdir(parents=True, exist_ok=True)
-        lock = FileLock(str(folder / ".ingest.lock"))
-        try:
-            lock.acquire(timeout=0)
-        except Timeout:
-            raise IndexBusyError(f"The index in {str(folder)!r} is busy: another process is ingesting into it.",
-                                 "Wait for it to finish, then try again.") from None
-        try:
-            yield
-        finally:
-            lock.release()
-
-    def _wipe_index(self) -> None:
-        if self.settings.chroma_host:
-            self._store.reset()
-        else:
-            folder = Path(self.settings.persist_dir)
-            entries = [p for p in folder.iterdir() if p.name not in (".gitkeep", ".ingest.lock")]
-            ours = (folder / MARKER_FILE).exists() or all(_looks_like_chroma(p) for p in entries)
-            if not ours:
-                raise IndexCorruptError(f"Refusing to empty {str(folder)!r}: it does not look like a rag index.",
-                                        "Point persist_dir to an empty or new folder.")
-            for p in entries:
-                shutil.rmtree(p) if p.is_dir() else p.unlink()
-            # chromadb keeps one client per path in the process; drop it so the next open starts fresh.
-            from chromadb.api.client import SharedSystemClient
-
-            SharedSystemClient.clear_system_cache()
-            self._store = Store(self.settings)
-        self._corpus = None
-
-    # --- the corpus (keyword index, retriever, answerer), loaded once -------------------------
+    # --- the corpus (keyword index, filters, answerers), loaded once per index state -----------
 
     def _load_corpus(self) -> _Corpus:
         corpus = self._corpus
@@ -129,64 +120,77 @@ class RAG:
                                    "Run `rag ingest` (or RAG(...).ingest()) first.")
         fingerprint = hashlib.sha256(f"terms={TERMS_VERSION}\n".encode() + "\n".join(
             f"{a}\t{m.get('hash')}" for a, m in sorted(articles.items())).encode()).hexdigest()
-        folder = Path(self.settings.persist_dir) / (KEYWORD_DIR if not self.settings.chroma_host
-                                                    else f"{KEYWORD_DIR}-{self.settings.collection}")
+        folder = self._store.keyword_dir
         keyword = KeywordIndex.load(folder, fingerprint)
         if keyword is None:
             ids, texts, metas = self._store.all_chunks()
             keyword = KeywordIndex.build(ids, texts, metas, fingerprint)
             keyword.save(folder)
-        s = self.settings
-        return _Corpus(
-            articles=articles, keyword=keyword,
-            retriever=HybridRetriever(self._store, keyword, articles, s.candidate_k, s.fusion),
-            answerer=(LeadAnswerer() if s.answerer == "lead"
-                      else ExtractiveAnswerer(keyword, s.max_answer_sentences, s.min_support, s.min_coverage)),
-            llm=OpenAIAnswerer(s) if (s.openai_api_key or s.openai_base_url or s.answerer == "openai") else None,
-        )
+        return _Corpus(articles=articles, keyword=keyword,
+                       filter_index=ArticleFilterIndex(articles, keyword.chunk_article_ids),
+                       answerers=Answerers(AnswererContext(self.settings, keyword, self.model)))
 
     def _where(self) -> str:
         if self.settings.chroma_host:
             return f"the Chroma server at {self.settings.chroma_host}:{self.settings.chroma_port}"
         return repr(str(self.settings.persist_dir))
 
-    # --- asking -----------------------------------------------------------------------------------
+    # --- the model and the answerers -------------------------------------------------------------
+
+    @cached_property
+    def model(self) -> OpenAIAnswerer | None:
+        """The configured model (OpenAI or a compatible server), whichever answerer is in effect; None
+        when none is configured."""
+        s = self.settings
+        return OpenAIAnswerer(s) if (s.openai_api_key or s.openai_base_url or s.answerer == "openai") else None
+
+    def answerer(self, name: str | None = None) -> Answerer:
+        """The answerer called `name` ("extractive", "openai", "lead"; see answerers.py); None: the one
+        the settings choose. `.name` says which it is."""
+        return self._load_corpus().answerers.get(name)
+
+    # --- retrieving -------------------------------------------------------------------------------
 
     def check_question(self, question: object) -> str:
-        if not isinstance(question, str):
-            raise InvalidQuestionError(f"The question must be text, not {type(question).__name__}.")
-        cleaned = _CONTROL.sub(" ", question).strip()
-        if not cleaned:
-            raise InvalidQuestionError("The question is empty.", "Type a question about the articles.")
-        limit = self.settings.max_question_chars
-        if len(cleaned) > limit:
-            raise InvalidQuestionError(f"The question is {len(cleaned):,} characters long; the limit is {limit:,}.",
-                                       "Ask a shorter question (or raise RAG_MAX_QUESTION_CHARS).")
-        if not any(ch.isalnum() for ch in cleaned):
-            raise InvalidQuestionError("The question has no words in it.", "Type a question about the articles.")
-        return cleaned
+        return check_question(question, self.settings.max_question_chars)
 
-    def retrieve(self, question: str, *, top_k: int | None = None, sources: list[str] | None = None,
-                 date_from: date | str | None = None, date_to: date | str | None = None) -> list[Passage]:
+    def as_retriever(self, filters: MetadataFilters | None = None, *, top_k: int | None = None) -> HybridRetriever:
+        """The hybrid retriever as a llama-index `BaseRetriever`: `.retrieve(question)` -> `NodeWithScore`s,
+        best first, restricted by `filters` (llama-index `MetadataFilters` over the article fields in
+        `rag.filters.FILTER_KEYS`)."""
+        corpus = self._load_corpus()
+        s = self.settings
+        return HybridRetriever(self._store, corpus.keyword, corpus.filter_index, self._embedder.embed_query,
+                               top_k=top_k or s.top_k, candidate_k=s.candidate_k, fusion=s.fusion, filters=filters)
+
+    def retrieve(self, question: str, *, top_k: int | None = None, filters: MetadataFilters | None = None,
+                 sources: list[str] | None = None, date_from: date | str | None = None,
+                 date_to: date | str | None = None, include_undated: bool = True) -> list[Passage]:
         """The passages retrieval finds for `question`, best first (no answering)."""
         question = self.check_question(question)
-        corpus = self._load_corpus()
-        return corpus.retriever.retrieve(question, self._embedder.embed_query(question), top_k or self.settings.top_k,
-                                         _filters(sources, date_from, date_to))
+        retriever = self.as_retriever(_combine(filters, sources, date_from, date_to, include_undated), top_k=top_k)
+        return to_passages(retriever.retrieve(question))
 
-    def ask(self, question: str, *, top_k: int | None = None, sources: list[str] | None = None,
-            date_from: date | str | None = None, date_to: date | str | None = None,
-            standalone_question: str | None = None, answerer: str | None = None) -> Answer:
+    # --- asking -----------------------------------------------------------------------------------
+
+    def ask(self, question: str, *, top_k: int | None = None, filters: MetadataFilters | None = None,
+            sources: list[str] | None = None, date_from: date | str | None = None, date_to: date | str | None = None,
+            include_undated: bool = True, standalone_question: str | None = None,
+            answerer: str | None = None) -> Answer:
         """Answer `question` from the articles, citing each sentence; abstain when they don't say.
 
-        `answerer` ("extractive" or "openai") overrides the setting for this call.
+        Restrict the articles with `filters` (llama-index `MetadataFilters`) and/or the shortcuts
+        `sources` (file names or paths) and `date_from` / `date_to` (YYYY-MM-DD; undated articles are
+        kept unless `include_undated=False`). `answerer` ("extractive", "openai", "lead") overrides
+        the setting for this call.
         """
-        *_, answer = self._answer(question, top_k, sources, date_from, date_to, standalone_question, answerer,
-                                  streaming=False)
+        *_, answer = self._answer(question, top_k, _combine(filters, sources, date_from, date_to, include_undated),
+                                  standalone_question, answerer, streaming=False)
         return answer
 
-    def stream(self, question: str, *, top_k: int | None = None, sources: list[str] | None = None,
-               date_from: date | str | None = None, date_to: date | str | None = None,
+    def stream(self, question: str, *, top_k: int | None = None, filters: MetadataFilters | None = None,
+               sources: list[str] | None = None, date_from: date | str | None = None,
+               date_to: date | str | None = None, include_undated: bool = True,
                standalone_question: str | None = None, answerer: str | None = None) -> Iterator[str | Answer]:
         """Yield the answer's text as it is produced, then the final, checked `Answer`.
 
@@ -194,97 +198,80 @@ class RAG:
         passed the citation check (sentences without a valid citation are gone from it), so a UI
         shows the final `answer.text` once it arrives.
         """
-        yield from self._answer(question, top_k, sources, date_from, date_to, standalone_question, answerer,
-                                streaming=True)
+        yield from self._answer(question, top_k, _combine(filters, sources, date_from, date_to, include_undated),
+                                standalone_question, answerer, streaming=True)
 
-    def _answer(self, question, top_k, sources, date_from, date_to, standalone_question, answerer,
+    def _answer(self, question, top_k, filters: MetadataFilters | None, standalone_question, answerer_name,
                 streaming: bool) -> Iterator[str | Answer]:
         timings: dict[str, float] = {}
         t0 = time.perf_counter()
         question = self.check_question(question)
         query = self.check_question(standalone_question) if standalone_question else question
         corpus = self._load_corpus()
-        llm = self.model_for(answerer, corpus)
+        chosen = corpus.answerers.get(answerer_name)
         t = time.perf_counter()
         embedding = self._embedder.embed_query(query)
         timings["embed_ms"] = (time.perf_counter() - t) * 1000
         t = time.perf_counter()
-        passages = corpus.retriever.retrieve(query, embedding, top_k or self.settings.top_k,
-                                             _filters(sources, date_from, date_to))
+        retriever = self.as_retriever(filters, top_k=top_k)
+        passages = to_passages(retriever.retrieve(QueryBundle(query_str=query, embedding=embedding.tolist())))
         timings["retrieve_ms"] = (time.perf_counter() - t) * 1000
         t = time.perf_counter()
-        answer = Answer(question=question, text="", standalone_question=standalone_question, passages=passages)
-
-        if llm is not None:
-            try:
-                messages, used = llm.messages(query, passages)
-                if streaming:
-                    pieces = []
-                    for piece in llm.stream(messages):
-                        pieces.append(piece)
-                        yield piece
-                    raw = "".join(pieces)
-                else:
-                    raw = llm.complete(messages)
-                checked = check_answer(raw, used)
-                answer.answerer = llm.name
-                answer.citation_check = checked.stats
-                answer.text = checked.text if not checked.abstained else ABSTAIN_TEXT
-                answer.citations = checked.citations
-                answer.abstained = checked.abstained
-                if checked.abstained:
-                    answer.abstain_reason = ("the model found no support in the passages" if says_dont_know(raw)
-                                             else "no sentence of the model's answer carried a valid citation")
-                timings["answer_ms"] = (time.perf_counter() - t) * 1000
-                timings["total_ms"] = (time.perf_counter() - t0) * 1000
-                answer.timings = timings
-                yield answer
-                return
-            except LLMUnavailable as exc:
-                answer.fallback_reason = f"{exc.message} Answered offline from the articles instead."
-                if streaming:
-                    yield "\n\n"  # the offline answer follows whatever the model had sent
-
-        sentence_ids = list(dict.fromkeys(sentence_id(p.article_id, s.start) for p in passages for s in p.sentences))
-        draft = corpus.answerer.answer(query, embedding, passages, self._store.sentence_embeddings(sentence_ids))
+        answer = Answer(question=question, text="", standalone_question=standalone_question, passages=passages,
+                        scope=_scope(corpus, filters))
+        try:
+            draft = yield from self._draft(chosen, query, embedding, passages, streaming)
+        except LLMUnavailable as exc:
+            answer.fallback_reason = f"{exc.message} Answered offline from the articles instead."
+            if streaming:
+                yield "\n\n"  # the offline answer follows whatever the model had sent
+            chosen = corpus.answerers.offline
+            draft = yield from self._draft(chosen, query, embedding, passages, streaming)
         timings["answer_ms"] = (time.perf_counter() - t) * 1000
         timings["total_ms"] = (time.perf_counter() - t0) * 1000
         answer.text, answer.citations, answer.abstained = draft.text, draft.citations, draft.abstained
-        answer.answerer, answer.abstain_reason = corpus.answerer.name, draft.reason
+        answer.answerer, answer.abstain_reason = chosen.name, draft.reason
         answer.support, answer.coverage = round(draft.support, 4), round(draft.coverage, 4)
+        answer.citation_check = getattr(draft, "citation_check", None)
+        for name in _DRAFT_FIELDS:
+            if hasattr(draft, name):
+                setattr(answer, name, getattr(draft, name))
+        if answer.abstained:
+            answer.form = "refusal"
         answer.timings = timings
-        if streaming:
-            yield from (re.findall(r".+?\[\d+\]\s*|.+$", answer.text) if not answer.abstained else [answer.text])
         yield answer
 
-    def model_for(self, answerer: str | None = None, corpus: _Corpus | None = None) -> OpenAIAnswerer | None:
-        """The model that answers for this choice of answerer (None: answer offline). `answerer` None
-        means the setting; asking for "openai" with no model configured is a SettingsError."""
-        corpus = corpus or self._load_corpus()
-        choice = answerer or self.settings.effective_answerer()
-        if choice not in ("extractive", "openai", "lead"):
-            raise SettingsError(f"Unknown answerer {choice!r}.", "Use 'extractive' or 'openai'.")
-        if choice != "openai":
-            return None
-        if corpus.llm is None:
-            raise SettingsError("The openai answerer was asked for, but no model is configured.",
-                                "Set OPENAI_API_KEY, or OPENAI_BASE_URL for a compatible server.")
-        return corpus.llm
+    def _draft(self, answerer: Answerer, query: str, embedding, passages: list[Passage], streaming: bool):
+        """Run the answerer (yielding text pieces when streaming); returns its Draft."""
+        sentence_embeddings = {}
+        if getattr(answerer, "uses_sentence_embeddings", True):
+            ids = list(dict.fromkeys(sentence_id(p.article_id, s.start) for p in passages for s in p.sentences))
+            sentence_embeddings = self._store.sentence_embeddings(ids)
+        if not streaming:
+            return answerer.answer(query, embedding, passages, sentence_embeddings)
+        for event in stream_answer(answerer, query, embedding, passages, sentence_embeddings):
+            if isinstance(event, str):
+                yield event
+            else:
+                return event
+        raise AssertionError(f"the {answerer.name} answerer's stream ended without a Draft")
 
-    @property
-    def answerer_name(self) -> str:
-        corpus = self._load_corpus()
-        return (self.model_for(None, corpus) or corpus.answerer).name
+    # --- llama-index engines ----------------------------------------------------------------------
 
-    @property
-    def llm(self) -> OpenAIAnswerer | None:
-        """The model answerer in effect by the settings, or None when answering offline."""
-        return self.model_for()
+    def as_query_engine(self, filters: MetadataFilters | None = None, *, top_k: int | None = None,
+                        answerer: str | None = None) -> "RAGQueryEngine":
+        """A llama-index query engine: `.query(q)` -> `Response` (text, cited quotes as `source_nodes`,
+        `metadata` with abstained, citations, form, direct_answer)."""
+        from .llama import RAGQueryEngine
 
-    @property
-    def model(self) -> OpenAIAnswerer | None:
-        """The configured model (OpenAI or a compatible server), default answerer or not; None if none."""
-        return self._load_corpus().llm
+        return RAGQueryEngine(bot=self, filters=filters, top_k=top_k, answerer=answerer)
+
+    def as_chat_engine(self, filters: MetadataFilters | None = None, *, top_k: int | None = None,
+                       answerer: str | None = None) -> "RAGChatEngine":
+        """A llama-index chat engine over `chat()`: follow-ups are rewritten into standalone questions."""
+        from .llama import RAGChatEngine
+
+        return RAGChatEngine(self, filters=filters, top_k=top_k, answerer=answerer)
 
     def available_answerers(self) -> dict[str, str]:
         """Answerer name -> what it is, for choosing in a UI."""
@@ -345,15 +332,21 @@ class RAG:
                        author=meta.get("author") or None, text=text)
 
 
-def _filters(sources: list[str] | None, date_from: date | str | None, date_to: date | str | None) -> Filters:
-    try:
-        filters = Filters(tuple(sources) if sources else None, date_from, date_to)
-        filters.bounds()
-    except ValueError:
-        raise InvalidQuestionError(f"Dates must look like 2023-05-30 (got {date_from!r} .. {date_to!r}).") from None
-    return filters
+def _combine(filters: MetadataFilters | None, sources: list[str] | None, date_from: date | str | None,
+             date_to: date | str | None, include_undated: bool) -> MetadataFilters | None:
+    """The one place the keyword shortcuts become `MetadataFilters` (ANDed with the caller's own)."""
+    shortcuts = metadata_filters(sources, date_from, date_to, include_undated=include_undated)
+    if filters is None or not filters.filters:
+        return shortcuts
+    if shortcuts is None:
+        return filters
+    return MetadataFilters(filters=[filters, shortcuts], condition=FilterCondition.AND)
 
 
-def _looks_like_chroma(path: Path) -> bool:
-    return path.name in ("chroma.sqlite3", KEYWORD_DIR, KEYWORD_DIR + ".tmp") or bool(
-        re.fullmatch(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}", path.name))
+def _scope(corpus: _Corpus, filters: MetadataFilters | None) -> str:
+    """What was searched, in words (refusals name it)."""
+    total = len(corpus.articles)
+    if filters is None or not filters.filters:
+        return f"the {total} indexed articles"
+    matching = int(corpus.filter_index.article_mask(filters).sum())
+    return f"the {matching} of {total} indexed articles that match the filters"

@@ -1,7 +1,21 @@
-"""Keep every library on this machine offline: no model downloads, no telemetry, no tokenizer fetches.
+"""Offline operation: the environment variables the model, tokenizer and vector-store libraries read.
 
-Imported first by `rag/__init__.py`, before torch, transformers, tiktoken or chromadb are loaded,
-so the environment variables are in place when those libraries read them.
+Importing `rag` changes nothing in the process. `offline()` is called right before a library that
+reads these variables is loaded (`RAG()` itself, the Chroma client, the tiktoken encoding), and
+only sets a variable the user has not set (setdefault: a user who wants the hub, or their own
+tiktoken cache, can still say so):
+
+  HF_HUB_OFFLINE, TRANSFORMERS_OFFLINE   never fetch a model or tokenizer file from the hub
+                                         (the model is loaded from the installed package's folder)
+  HF_HUB_DISABLE_TELEMETRY               no usage pings
+  TIKTOKEN_CACHE_DIR                     tiktoken's BPE file from llama-index-core's bundled cache;
+                                         without it tiktoken downloads it on first use
+  ANONYMIZED_TELEMETRY                   Chroma's telemetry (the clients are also created with
+                                         anonymized_telemetry=False)
+  TOKENIZERS_PARALLELISM                 Hugging Face tokenizers warn, and can deadlock, when a
+                                         process forks after using them (the test servers fork)
+  HF_HUB_DISABLE_PROGRESS_BARS,          no progress bars or info lines from loading the local model
+  TRANSFORMERS_VERBOSITY                 in the CLI's output and the app's log
 """
 
 from __future__ import annotations
@@ -19,21 +33,21 @@ def _llama_index_static_dir() -> Path:
 
 LLAMA_INDEX_STATIC = _llama_index_static_dir()
 TIKTOKEN_CACHE = LLAMA_INDEX_STATIC / "tiktoken_cache"
-NLTK_CACHE = LLAMA_INDEX_STATIC / "nltk_cache"
+NLTK_CACHE = LLAMA_INDEX_STATIC / "nltk_cache"  # split.py and text.py add it to nltk's search path
+
+OFFLINE_ENVIRONMENT = {
+    "HF_HUB_OFFLINE": "1",
+    "TRANSFORMERS_OFFLINE": "1",
+    "HF_HUB_DISABLE_TELEMETRY": "1",
+    "TIKTOKEN_CACHE_DIR": str(TIKTOKEN_CACHE),
+    "ANONYMIZED_TELEMETRY": "False",
+    "TOKENIZERS_PARALLELISM": "false",
+    "HF_HUB_DISABLE_PROGRESS_BARS": "1",
+    "TRANSFORMERS_VERBOSITY": "error",
+}
 
 
-def make_offline() -> None:
-    # setdefault: a user who really wants the hub or their own tiktoken cache can still say so.
-    os.environ.setdefault("HF_HUB_OFFLINE", "1")
-    os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
-    os.environ.setdefault("HF_HUB_DISABLE_TELEMETRY", "1")
-    os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
-    os.environ.setdefault("TRANSFORMERS_VERBOSITY", "error")
-    os.environ.setdefault("HF_HUB_DISABLE_PROGRESS_BARS", "1")
-    os.environ.setdefault("TIKTOKEN_CACHE_DIR", str(TIKTOKEN_CACHE))
-    os.environ.setdefault("NLTK_DATA", str(NLTK_CACHE))
-    # Chroma reads this too; the clients are also created with anonymized_telemetry=False.
-    os.environ["ANONYMIZED_TELEMETRY"] = "False"
-
-
-make_offline()
+def offline() -> None:
+    """Set what offline operation needs, unless already set. Idempotent and cheap."""
+    for name, value in OFFLINE_ENVIRONMENT.items():
+        os.environ.setdefault(name, value)

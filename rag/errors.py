@@ -41,3 +41,15 @@ class NotIngestedError(RagError):
 
 class SettingsError(RagError, ValueError):
     """A setting has a value the library cannot use."""
+
+
+class InvalidFilterError(InvalidQuestionError):
+    """A filter names a field articles do not have, uses an operator the index cannot apply, or a bad date."""
+
+
+class LLMUnavailable(RagError):
+    """The model could not give an answer; `message` says why, for the Answer's fallback_reason."""
+
+
+class EvalSetError(RagError, ValueError):
+    """A regression set file has a malformed line."""

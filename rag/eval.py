@@ -34,7 +34,7 @@ from typing import TYPE_CHECKING, Any
 
 from pydantic import BaseModel, Field, ValidationError, model_validator
 
-from .errors import RagError
+from .errors import EvalSetError
 from .schema import Answer
 
 if TYPE_CHECKING:
@@ -62,10 +62,6 @@ class EvalCase(BaseModel, extra="forbid"):
         if any(not group or any(not alt.strip() for alt in group) for group in self.key_facts):
             raise ValueError("key_facts groups must be non-empty lists of non-empty strings")
         return self
-
-
-class EvalSetError(RagError, ValueError):
-    """A regression set file has a malformed line."""
 
 
 def load_cases(path: str | Path) -> list[EvalCase]:
@@ -135,10 +131,6 @@ def save_labelled_rag_dataset(cases: list[EvalCase], path: str | Path) -> None:
         reference_answer_by=CreatedBy(**c.reference_answer_by) if c.reference_answer_by else None,
     ) for c in cases]
     LabelledRagDataset(examples=examples).save_json(str(path))
-
-
-def save_cases(cases: list[EvalCase], path: str | Path) -> None:
-    Path(path).write_text("".join(c.model_dump_json(exclude_defaults=True) + "\n" for c in cases), encoding="utf-8")
 
 
 def _norm(text: str) -> str:

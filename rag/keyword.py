@@ -76,7 +76,7 @@ class KeywordIndex:
         return math.log(1 + (self.n_docs + 1) / (self.df.get(term, 0) + 0.5))
 
     def search(self, query: str, k: int, allowed: np.ndarray | None = None) -> list[tuple[str, float]]:
-        """Top-k (chunk id, BM25 score), best first; `allowed` is a 0/1 mask over chunks (filters)."""
+        """Top-k (chunk id, BM25 score), best first; `allowed` is a 0/1 mask over chunks (filters.py)."""
         tokens = [t for t in terms(query) if t in self.df]
         if not tokens or not self.ids:
             return []
@@ -84,17 +84,10 @@ class KeywordIndex:
         docs, scores = self.bm25.retrieve([tokens], k=k, weight_mask=allowed, show_progress=False, n_threads=1)
         return [(self.ids[int(d)], float(s)) for d, s in zip(docs[0], scores[0]) if s > 0]
 
-    def mask(self, article_ids: set[str] | None, date_from: int | None, date_to: int | None) -> np.ndarray | None:
-        if article_ids is None and date_from is None and date_to is None:
-            return None
-        mask = np.ones(self.n_docs, dtype=np.float32)
-        for i, meta in enumerate(self.metas):
-            date = meta.get("date_int") or 0
-            if (article_ids is not None and meta.get("article_id") not in article_ids) \
-                    or (date_from is not None and (not date or date < date_from)) \
-                    or (date_to is not None and (not date or date > date_to)):
-                mask[i] = 0.0
-        return mask
+    @property
+    def chunk_article_ids(self) -> list[str]:
+        """The article of each chunk, in index order (filters are evaluated per article, then spread)."""
+        return [m.get("article_id") or "" for m in self.metas]
 
 
 def _slim(meta: dict[str, Any]) -> dict[str, Any]:

@@ -14,7 +14,7 @@ import re
 from collections.abc import Iterator
 from functools import cached_property
 
-from .errors import RagError
+from .errors import LLMUnavailable
 from .schema import Passage
 from .settings import Settings
 from .tokens import count_tokens
@@ -37,10 +37,6 @@ without the conversation. Keep names and specifics from the earlier turns that t
 Reply with the rewritten question only."""
 
 _FENCE = re.compile(r"</?passage", re.IGNORECASE)
-
-
-class LLMUnavailable(RagError):
-    """The model could not give an answer; `message` says why, for the Answer's fallback_reason."""
 
 
 class OpenAIAnswerer:

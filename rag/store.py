@@ -4,19 +4,27 @@ embeddings the answerer scores, and one record per article (its hash, metadata a
 from __future__ import annotations
 
 import json
+import re
+import shutil
+import sqlite3
+from collections.abc import Iterator
+from contextlib import contextmanager
 from functools import cached_property
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
-from . import environment  # noqa: F401
-from .errors import IndexCorruptError, RagError
+from .environment import offline
+from .errors import IndexBusyError, IndexCorruptError, RagError
 from .settings import Settings
 
 # Anything that changes what ingest produces for the same file bumps this, so every file is redone.
 INDEX_FORMAT = 1
 MARKER_FILE = "rag-index.json"
+KEYWORD_DIR = "keyword"
+_LOCK_FILE = ".ingest.lock"
+_CHROMA_SEGMENT = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}")
 
 
 def sentence_id(article_id: str, start: int) -> str:
@@ -71,6 +79,7 @@ class Store:
 
     @cached_property
     def client(self):
+        offline()  # before chromadb is imported: it reads ANONYMIZED_TELEMETRY then
         import chromadb
         from chromadb.config import Settings as ChromaSettings
 
@@ -213,11 +222,15 @@ class Store:
         return ids, docs, metas
 
     def _guard(self, call):
+        """Run a read; a storage failure (Chroma's own errors, SQLite, the file system) means the index
+        cannot be read, and says how to rebuild it. Anything else is a bug and propagates as it is."""
+        from chromadb.errors import ChromaError
+
         try:
             return call()
         except RagError:
             raise
-        except Exception as exc:
+        except (ChromaError, sqlite3.Error, OSError) as exc:
             raise IndexCorruptError(f"Reading the index failed: {type(exc).__name__}: {exc}",
                                     rebuild_hint(self.settings)) from None
 
@@ -230,3 +243,56 @@ class Store:
                 pass
         for name in ("chunks", "sentences", "articles", "vector_store"):
             self.__dict__.pop(name, None)
+
+    # --- lifecycle: one writer, wipe for --rebuild ----------------------------------------------
+
+    @property
+    def keyword_dir(self) -> Path:
+        """Where the BM25 index is saved: inside the index folder (one per collection on a server)."""
+        name = KEYWORD_DIR if not self.settings.chroma_host else f"{KEYWORD_DIR}-{self.settings.collection}"
+        return self.persist_dir / name
+
+    @contextmanager
+    def write_lock(self) -> Iterator[None]:
+        """One writer per index folder: an embedded Chroma directory is not safe for concurrent writers.
+        Readers take no lock."""
+        from filelock import FileLock, Timeout
+
+        self.persist_dir.mkdir(parents=True, exist_ok=True)
+        lock = FileLock(str(self.persist_dir / _LOCK_FILE))
+        try:
+            lock.acquire(timeout=0)
+        except Timeout:
+            raise IndexBusyError(f"The index in {str(self.persist_dir)!r} is busy: another process is ingesting "
+                                 "into it.", "Wait for it to finish, then try again.") from None
+        try:
+            yield
+        finally:
+            lock.release()
+
+    def wipe(self) -> None:
+        """Empty the index (for --rebuild): the collections on a server; on disk, every file of the
+        folder, after checking the folder is a rag index (never a folder of something else)."""
+        if self.settings.chroma_host:
+            self.reset()
+            return
+        folder = self.persist_dir
+        entries = [p for p in folder.iterdir() if p.name not in (".gitkeep", _LOCK_FILE)] if folder.is_dir() else []
+        if not ((folder / MARKER_FILE).exists() or all(_looks_like_chroma(p) for p in entries)):
+            raise IndexCorruptError(f"Refusing to empty {str(folder)!r}: it does not look like a rag index.",
+                                    "Point persist_dir to an empty or new folder.")
+        for p in entries:
+            shutil.rmtree(p) if p.is_dir() else p.unlink()
+        # chromadb keeps one client per path in the process; drop it so the next open starts fresh.
+        from chromadb.api.client import SharedSystemClient
+
+        SharedSystemClient.clear_system_cache()
+        for name in ("client", "chunks", "sentences", "articles", "vector_store"):
+            self.__dict__.pop(name, None)
+
+
+def _looks_like_chroma(path: Path) -> bool:
+    """What Chroma (and we) put in an index folder: its SQLite file, a segment folder per collection
+    (named by UUID), and the keyword index."""
+    return path.name in ("chroma.sqlite3", KEYWORD_DIR, KEYWORD_DIR + ".tmp") or bool(
+        _CHROMA_SEGMENT.fullmatch(path.name))

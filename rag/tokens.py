@@ -4,13 +4,14 @@ from __future__ import annotations
 
 from functools import lru_cache
 
-from . import environment  # noqa: F401  (sets TIKTOKEN_CACHE_DIR before tiktoken looks for it)
+from .environment import offline
 
 ENCODING = "cl100k_base"
 
 
 @lru_cache(maxsize=1)
 def _encoding():
+    offline()  # TIKTOKEN_CACHE_DIR before tiktoken looks for it
     import tiktoken
 
     return tiktoken.get_encoding(ENCODING)

@@ -1,19 +1,18 @@
-"""Shared fixtures: one real index of the seed articles per test session (real Chroma, real model)."""
+"""Shared fixtures: one real index of the seed articles per test session (real Chroma, real model).
+
+The tiers: tests/unit (no model, no Chroma; `make test-unit`), tests/integration (real Chroma, the real
+model, real HTTP servers), tests/e2e (the Streamlit app through AppTest and Chromium),
+tests/regression (the Q&A sets through the public API). Shared helpers are in tests/support.
+"""
 
 from __future__ import annotations
 
 import shutil
-import time
-import urllib.request
 from pathlib import Path
 
 import pytest
 
-from rag.bench_app import free_port  # noqa: F401  (one helper for tests and the app benchmark)
-
-ROOT = Path(__file__).resolve().parent.parent
-SEEDS = ROOT / "seeds"
-REGRESSION_SET = ROOT / "tests" / "regression" / "seed_qa.jsonl"
+from .support.helpers import SEEDS
 
 
 @pytest.fixture(scope="session")
@@ -41,18 +40,3 @@ def docs_copy(tmp_path) -> Path:
     docs = tmp_path / "docs"
     shutil.copytree(SEEDS, docs)
     return docs
-
-
-def wait_for_http(url: str, process, log_path: Path, timeout: float = 60) -> None:
-    """Return once `url` answers; fail with the server's log if it does not within `timeout` s."""
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            break
-        try:
-            urllib.request.urlopen(url, timeout=1)
-            return
-        except OSError:
-            time.sleep(0.3)
-    process.kill()
-    pytest.fail(f"server at {url} did not start: {log_path.read_text()[-2000:]}")

@@ -18,7 +18,7 @@ from rag import RAG, IndexBusyError
 from rag import synthetic
 from rag.eval import load_cases
 
-from .conftest import REGRESSION_SET, ROOT, SEEDS
+from ..support.helpers import REGRESSION_SET, ROOT, SEEDS
 
 QUESTIONS = [c.question for c in load_cases(REGRESSION_SET)][:16]
 

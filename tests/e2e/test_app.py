@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from .conftest import ROOT
+from ..support.helpers import ROOT
 
 APP = str(ROOT / "app.py")
 
@@ -123,7 +123,7 @@ def test_a_wrong_upload_type_gets_a_clear_error(app):
 def test_settings_switch_the_answerer(seed_index, docs_copy, tmp_path, monkeypatch):
     import shutil
 
-    from .fake_openai import FakeOpenAI
+    from ..support.fake_openai import FakeOpenAI
 
     server = FakeOpenAI().start()
     try:
@@ -154,7 +154,7 @@ def test_settings_switch_the_answerer(seed_index, docs_copy, tmp_path, monkeypat
         server.stop()
 
 
-def test_hostile_document_text_renders_inert(app):
+def test_hostile_document_text_renders_inert():
     from rag.render import highlighted, md_escape
 
     hostile = "<script>alert(1)</script> ![x](http://evil.example/p.png) [click](http://evil.example) :red[big]"

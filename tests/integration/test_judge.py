@@ -11,8 +11,8 @@ from rag.cli import app
 from rag.eval import load_cases, run_cases
 from rag.judge import Judge
 
-from .conftest import REGRESSION_SET
-from .fake_openai import FakeOpenAI
+from ..support.helpers import REGRESSION_SET
+from ..support.fake_openai import FakeOpenAI
 
 
 def test_judged_metrics_come_from_the_model(seed_index):

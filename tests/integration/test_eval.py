@@ -10,7 +10,7 @@ from typer.testing import CliRunner
 from rag.cli import app
 from rag.eval import EvalSetError, load_cases, run_cases, save_labelled_rag_dataset
 
-from .conftest import REGRESSION_SET
+from ..support.helpers import REGRESSION_SET
 
 runner = CliRunner()
 

@@ -1,7 +1,5 @@
 """Splitting: chunks are exact slices of the cleaned text, sentence-aligned and sized in tokens."""
 
-from pathlib import Path
-
 import pytest
 
 from rag.clean import clean_document
@@ -9,8 +7,9 @@ from rag.load import parse_document
 from rag.split import sentence_spans, split_article
 from rag.tokens import count_tokens
 
-SEEDS = sorted((Path(__file__).resolve().parent.parent / "seeds").glob("*.txt"))
+from ..support.helpers import SEEDS as SEED_DIR
 
+SEEDS = sorted(SEED_DIR.glob("*.txt"))
 
 @pytest.mark.parametrize("path", SEEDS, ids=lambda p: p.name[:3])
 def test_chunks_are_exact_slices_with_sentence_spans(path):
@@ -27,13 +26,11 @@ def test_chunks_are_exact_slices_with_sentence_spans(path):
         covered.update((s.start, s.end) for s in chunk.sentences)
     assert covered == {(s.start, s.end) for s in sentence_spans(article.text)}, "no sentence lost"
 
-
 def test_abbreviations_do_not_end_sentences():
     text = "Mr. Li met U.S. officials on May 31. He will give a speech, Xinhua said."
     spans = sentence_spans(text)
     assert [text[s.start:s.end] for s in spans] == [
         "Mr. Li met U.S. officials on May 31.", "He will give a speech, Xinhua said."]
-
 
 def test_overlap_repeats_the_previous_sentence():
     from rag.schema import Article

@@ -16,7 +16,7 @@ import pytest
 
 from rag.bench_app import CHROMIUM, NO_NETWORK_FLAGS
 
-from .conftest import ROOT, free_port, wait_for_http
+from ..support.helpers import ROOT, free_port, wait_for_http
 
 ARTIFACTS = ROOT / "tests" / "artifacts"
 

@@ -18,9 +18,9 @@ from rag.clean import clean_document
 from rag.errors import DocumentError
 from rag.load import parse_document
 
-from .conftest import REGRESSION_SET, ROOT
-from .fake_openai import FakeOpenAI
-from .pdfs import text_pdf
+from ..support.helpers import REGRESSION_SET, ROOT
+from ..support.fake_openai import FakeOpenAI
+from ..support.pdfs import text_pdf
 
 PLANTED_KEY = "sk-planted-DO-NOT-LEAK-9f8e7d6c5b4a"
 

@@ -1,19 +1,15 @@
 """Cleaning: page furniture goes, bylines/datelines/publisher credits become metadata."""
 
-from pathlib import Path
-
 import pytest
 
 from rag.clean import clean_document
 from rag.load import RawDocument, parse_document
 
-SEEDS = Path(__file__).resolve().parent.parent / "seeds"
-
+from ..support.helpers import SEEDS
 
 def clean(name: str):
     path = SEEDS / name
     return clean_document(parse_document(path, path.read_bytes()), name, f"seeds/{name}")
-
 
 def test_unrelated_teasers_and_newsletter_blurb_are_cut():
     article = clean("000_88fd1b36135ac6ea.txt")
@@ -23,7 +19,6 @@ def test_unrelated_teasers_and_newsletter_blurb_are_cut():
     assert article.text.rstrip().endswith("would be an important part of that.")
     assert article.title == "Biden refuses to lift sanctions on Chinese defense minister"
 
-
 def test_read_more_teaser_and_repeated_title_are_dropped_and_publisher_kept():
     article = clean("001_bbda2254c924550c.txt")
     assert "Kurt Campbell" not in article.text
@@ -31,7 +26,6 @@ def test_read_more_teaser_and_repeated_title_are_dropped_and_publisher_kept():
     assert "Read Full Article" not in article.text
     assert article.text.count("China offers US military cooperation deal") == 0
     assert article.publisher == "RT.com"
-
 
 def test_byline_becomes_author_and_footer_is_cut():
     article = clean("002_7d4c0a3551aecea8.txt")
@@ -41,13 +35,11 @@ def test_byline_becomes_author_and_footer_is_cut():
     assert "The author is" not in article.text and "Read more articles" not in article.text
     assert "hypocritical" not in article.text.lower()
 
-
 def test_breadcrumbs_and_view_counts_go_and_dateline_is_parsed():
     article = clean("003_ffa59c323890c43b.txt")
     assert article.date == "2023-10-19"
     assert "Home >" not in article.text and "151 views" not in article.text
     assert article.title == "Are U.S.-China relations on the mend?"
-
 
 def test_date_prefix_and_wire_credit_are_metadata():
     article = clean("004_fff62de0ee9bf52b.txt")
@@ -55,7 +47,6 @@ def test_date_prefix_and_wire_credit_are_metadata():
     assert article.publisher == "Bloomberg"
     assert not article.text.startswith("date")
     assert not article.text.rstrip().endswith("BLOOMBERG")
-
 
 @pytest.mark.parametrize("html", [
     "<html><head><title>T</title><script>alert('x')</script></head>"
@@ -71,14 +62,12 @@ def test_html_keeps_text_and_drops_scripts_and_handlers(html, tmp_path):
     assert "Body sentence one." in article.text
     assert article.title == "Headline here now"
 
-
 def test_markdown_images_to_outside_addresses_are_removed(tmp_path):
     path = tmp_path / "a.md"
     path.write_text("# Title of the piece\n\nText with ![x](http://evil.example/p.png) a [link](http://x.y) here.\n")
     article = clean_document(parse_document(path, path.read_bytes()), "a.md", "docs/a.md")
     assert "evil.example" not in article.text and "http" not in article.text
     assert "a link here." in article.text
-
 
 def test_no_title_line_falls_back_to_first_words():
     raw = RawDocument("This is the very first sentence of a story without a headline line at all in it.\n")

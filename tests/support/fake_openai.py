@@ -2,7 +2,7 @@
 
 It speaks the real wire format (JSON, and server-sent events when `stream` is true). Its "model" is
 a faithful quoter: it answers with the first sentence of passage 1, cited [1]. `server.scenario`
-makes it misbehave the ways real servers do. Run it by hand with `python -m tests.fake_openai`.
+makes it misbehave the ways real servers do. Run it by hand with `python -m tests.support.fake_openai`.
 """
 
 from __future__ import annotations

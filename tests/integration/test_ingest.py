@@ -6,7 +6,7 @@ import pytest
 
 from rag import RAG, DocsDirError, IndexCorruptError
 
-from .pdfs import text_pdf
+from ..support.pdfs import text_pdf
 
 
 def test_reingest_is_idempotent_and_incremental(docs_copy, tmp_path):

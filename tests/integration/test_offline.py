@@ -7,7 +7,7 @@ import subprocess
 import sys
 import textwrap
 
-from .conftest import ROOT, SEEDS
+from ..support.helpers import ROOT, SEEDS
 
 GUARD = textwrap.dedent('''
     import socket
@@ -55,4 +55,17 @@ def test_ingest_and_ask_work_with_the_network_cut(tmp_path):
 
 def test_chroma_telemetry_is_off(bot):
     assert bot._store.client.get_settings().anonymized_telemetry is False
-    assert os.environ["ANONYMIZED_TELEMETRY"] == "False"
+
+
+def test_importing_rag_leaves_the_environment_alone(tmp_path):
+    result = run_offline("""
+        import os
+        before = dict(os.environ)
+        import rag, rag.engine, rag.cli
+        assert dict(os.environ) == before, set(os.environ.items()) ^ set(before.items())
+        rag.RAG(persist_dir="vs")
+        assert os.environ["HF_HUB_OFFLINE"] == "1" and os.environ["TIKTOKEN_CACHE_DIR"]
+        print("OK")
+    """, tmp_path)
+    assert result.returncode == 0, result.stderr[-3000:]
+    assert "OK" in result.stdout

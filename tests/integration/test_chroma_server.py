@@ -11,7 +11,7 @@ import pytest
 
 from rag import RAG, RagError
 
-from .conftest import SEEDS, free_port, wait_for_http
+from ..support.helpers import SEEDS, free_port, wait_for_http
 
 
 @pytest.fixture(scope="module")

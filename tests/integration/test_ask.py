@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import pytest
 
 from rag import Answer, InvalidQuestionError, NotIngestedError, RAG, SettingsError
@@ -21,11 +23,20 @@ def test_austin_question_is_answered_with_exact_cited_quotes(bot):
 
 
 def test_every_answer_sentence_carries_a_citation(bot):
+    """All the answer's text sits before a [n] marker, and each piece is the quote it cites (or part of it)."""
     answer = bot.ask("Whom did Blinken meet in Beijing?")
-    numbers = {c.n for c in answer.citations}
-    import re
-    for sentence_with_marker in re.findall(r".+?\[(\d+)\]", answer.text):
-        assert int(sentence_with_marker) in numbers
+    assert not answer.abstained
+    quotes = {c.n: " ".join(c.quote.split()) for c in answer.citations}
+    parts = re.split(r"((?:\s*\[\d+\])+)", answer.text)  # text, markers, text, markers, ..., tail
+    texts, marker_groups, tail = parts[0:-1:2], parts[1::2], parts[-1]
+    assert marker_groups, "the answer carries no citation marker"
+    assert not tail.strip(), f"text after the last citation: {tail!r}"
+    for text, markers in zip(texts, marker_groups):
+        numbers = [int(n) for n in re.findall(r"\d+", markers)]
+        assert all(n in quotes for n in numbers), f"marker without a citation: {markers!r}"
+        said = " ".join(text.split())
+        assert said and any(said in quotes[n] or quotes[n] in said for n in numbers), (said, numbers)
+    assert {int(n) for n in re.findall(r"\[(\d+)\]", answer.text)} == set(quotes), "a citation nothing cites"
 
 
 @pytest.mark.parametrize("question", [
@@ -58,8 +69,13 @@ def test_control_characters_are_ignored(bot):
 def test_filters_by_source_and_date(bot):
     only_rt = bot.ask("Why did China refuse the Austin meeting?", sources=["001_bbda2254c924550c.txt"])
     assert only_rt.citations and all(c.source.endswith("001_bbda2254c924550c.txt") for c in only_rt.citations)
-    october = bot.retrieve("Blinken visit", date_from="2023-10-01", date_to="2023-10-31")
-    assert october and {p.article_id for p in october} == {"003_ffa59c323890c43b.txt"}
+    dated = bot.retrieve("Blinken visit", date_from="2023-10-01", date_to="2023-10-31", include_undated=False)
+    assert dated and {p.article_id for p in dated} == {"003_ffa59c323890c43b.txt"}
+    undated = {a["id"] for a in bot.articles() if not a.get("date")}
+    assert undated, "the seeds have an undated article"
+    october = bot.retrieve("Blinken visit", date_from="2023-10-01", date_to="2023-10-31", top_k=10)
+    assert {p.article_id for p in october} <= {"003_ffa59c323890c43b.txt"} | undated, "undated kept by default"
+    assert {p.article_id for p in october} & undated
     with pytest.raises(InvalidQuestionError, match="Dates must look like"):
         bot.ask("anything at all", date_from="last tuesday")
 

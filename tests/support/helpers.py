@@ -1,0 +1,30 @@
+"""Paths and helpers the test tiers share."""
+
+from __future__ import annotations
+
+import time
+import urllib.request
+from pathlib import Path
+
+import pytest
+
+from rag.bench_app import free_port  # noqa: F401  (one helper for tests and the app benchmark)
+
+ROOT = Path(__file__).resolve().parents[2]
+SEEDS = ROOT / "seeds"
+REGRESSION_SET = ROOT / "tests" / "regression" / "seed_qa.jsonl"
+
+
+def wait_for_http(url: str, process, log_path: Path, timeout: float = 60) -> None:
+    """Return once `url` answers; fail with the server's log if it does not within `timeout` s."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            break
+        try:
+            urllib.request.urlopen(url, timeout=1)
+            return
+        except OSError:
+            time.sleep(0.3)
+    process.kill()
+    pytest.fail(f"server at {url} did not start: {log_path.read_text()[-2000:]}")
