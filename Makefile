@@ -7,7 +7,7 @@ export HF_HUB_OFFLINE := 1
 export TRANSFORMERS_OFFLINE := 1
 export ANONYMIZED_TELEMETRY := False
 
-.PHONY: run test ingest bench soak install clean-index
+.PHONY: run test test-unit ingest bench soak install clean-index
 
 $(PY):
 	python3.11 -m venv .venv
@@ -33,6 +33,10 @@ run: $(STAMP)
 
 test: $(STAMP) /usr/bin/chromium
 	$(PY) -m pytest -q
+
+# The fast tier: no model, no Chroma, no servers (tests/unit; also `pytest -m unit`).
+test-unit: $(STAMP)
+	$(PY) -m pytest -q tests/unit
 
 bench: $(STAMP)
 	.venv/bin/rag bench

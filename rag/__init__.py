@@ -4,24 +4,27 @@
     bot = RAG()
     bot.ingest()
     answer = bot.ask("Why did China refuse the Austin meeting?")
+
+Importing `rag` changes nothing in the process; `RAG()` sets the offline environment variables
+(environment.py) before the libraries that read them are loaded.
 """
 
 from importlib import import_module
 from typing import TYPE_CHECKING
 
-from . import environment  # noqa: F401  (first: keeps every library offline)
-from .errors import (DocsDirError, DocumentError, IndexBusyError, IndexCorruptError, InvalidQuestionError,
-                     NotIngestedError, RagError, SettingsError)
+from .errors import (DocsDirError, DocumentError, EvalSetError, IndexBusyError, IndexCorruptError,
+                     InvalidFilterError, InvalidQuestionError, LLMUnavailable, NotIngestedError, RagError,
+                     SettingsError)
 from .schema import Answer, Article, Citation, IngestReport, Passage
 from .settings import Settings
 
 if TYPE_CHECKING:
     from .engine import RAG
-    from .retrieve import Filters
+    from .filters import metadata_filters
 
 # Imported on first use: the engine pulls in llama-index and chromadb (about a second), which a page
 # showing start-up progress, or `rag --help`, should not wait for.
-_LAZY = {"RAG": "engine", "Filters": "retrieve"}
+_LAZY = {"RAG": "engine", "metadata_filters": "filters"}
 
 
 def __getattr__(name: str):
@@ -31,7 +34,7 @@ def __getattr__(name: str):
 
 
 __all__ = [
-    "RAG", "Settings", "Answer", "Citation", "Article", "Passage", "IngestReport", "Filters",
-    "RagError", "InvalidQuestionError", "DocsDirError", "DocumentError", "IndexCorruptError",
-    "IndexBusyError", "NotIngestedError", "SettingsError",
+    "RAG", "Settings", "Answer", "Citation", "Article", "Passage", "IngestReport", "metadata_filters",
+    "RagError", "InvalidQuestionError", "InvalidFilterError", "DocsDirError", "DocumentError", "IndexCorruptError",
+    "IndexBusyError", "NotIngestedError", "SettingsError", "LLMUnavailable", "EvalSetError",
 ]

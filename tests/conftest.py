@@ -14,6 +14,16 @@ import pytest
 
 from .support.helpers import SEEDS
 
+TIERS = ("unit", "integration", "e2e", "regression")
+
+
+def pytest_collection_modifyitems(items) -> None:
+    """Mark each test with its tier (its folder), so `pytest -m unit` selects the fast tier."""
+    for item in items:
+        tier = next((part for part in item.path.parts if part in TIERS), None)
+        if tier is not None:
+            item.add_marker(getattr(pytest.mark, tier))
+
 
 @pytest.fixture(scope="session")
 def seed_index(tmp_path_factory) -> dict[str, Path]:
