@@ -65,11 +65,14 @@ def ask(
     source: Annotated[Optional[list[str]], typer.Option(help="Only these articles (repeatable).")] = None,
     date_from: Annotated[Optional[str], typer.Option("--from", help="Only articles dated on or after (YYYY-MM-DD).")] = None,
     date_to: Annotated[Optional[str], typer.Option("--to", help="Only articles dated on or before (YYYY-MM-DD).")] = None,
+    undated: Annotated[bool, typer.Option("--undated/--no-undated",
+                                          help="With --from/--to: keep articles that have no date.")] = True,
     as_json: Annotated[bool, typer.Option("--json", help="Print the whole Answer as JSON.")] = False,
 ) -> None:
     """Answer one question with numbered sources."""
     try:
-        answer = _bot().ask(question, top_k=top_k, sources=source, date_from=date_from, date_to=date_to)
+        answer = _bot().ask(question, top_k=top_k, sources=source, date_from=date_from, date_to=date_to,
+                            include_undated=undated)
     except RagError as exc:
         _fail(exc)
     if as_json:

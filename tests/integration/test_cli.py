@@ -25,6 +25,15 @@ def test_ask_json_is_the_answer_object(seed_index, monkeypatch):
     assert data["citations"][0]["quote"] and data["abstained"] is False
 
 
+def test_a_date_range_keeps_or_drops_undated_articles(seed_index, monkeypatch):
+    monkeypatch.setenv("RAG_PERSIST_DIR", str(seed_index["persist"]))
+    question = ["ask", "Blinken visit", "--from", "2023-10-01", "--to", "2023-10-31", "--k", "10", "--json"]
+    kept = json.loads(runner.invoke(app, question).stdout)["passages"]
+    dropped = json.loads(runner.invoke(app, [*question, "--no-undated"]).stdout)["passages"]
+    assert {p["date"] for p in dropped} and all(p["date"] for p in dropped)
+    assert any(p["date"] is None for p in kept)
+
+
 def test_empty_question_is_a_clear_error_not_a_traceback(seed_index, monkeypatch):
     monkeypatch.setenv("RAG_PERSIST_DIR", str(seed_index["persist"]))
     result = runner.invoke(app, ["ask", "   "])
