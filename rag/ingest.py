@@ -19,6 +19,7 @@ from typing import Any
 import numpy as np
 
 from .clean import clean_document
+from .dates import date_int
 from .embed import EMBEDDING_MODEL_NAME, Embedder
 from .errors import DocumentError
 from .load import list_article_files, parse_document, read_bytes
@@ -39,10 +40,6 @@ def config_fingerprint(settings: Settings) -> str:
 
 def content_hash(data: bytes, settings: Settings) -> str:
     return hashlib.sha256(config_fingerprint(settings).encode() + b"\0" + data).hexdigest()
-
-
-def date_int(iso: str | None) -> int:
-    return int(iso.replace("-", "")) if iso else 0
 
 
 EMBED_BATCH_SENTENCES = 1024  # articles are embedded together until this many sentences wait
