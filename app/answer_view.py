@@ -90,8 +90,9 @@ def render_answer(answer: Answer, texts: ArticleTexts, *, key: str, searched: st
 
 def _cited_row(body: str, numbers: list[int], cited: dict[int, Citation], texts: ArticleTexts, key: str) -> None:
     """One sentence with its markers; each marker opens its source in a popover."""
-    with st.container(horizontal=True, vertical_alignment="center", gap="small"):
-        st.markdown(md_escape(body) if body else "", width="content")
+    # No wrapping: the markers stay on the sentence's row, at its end, on any screen width.
+    with st.container(horizontal=True, vertical_alignment="top", gap="small", wrap=False):
+        st.markdown(md_escape(body) if body else "", width="stretch")
         for n in numbers:
             citation = cited.get(n)
             if citation is None:  # a marker without a citation: shown, but there is nothing to open

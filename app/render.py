@@ -34,12 +34,12 @@ def md_escape(text: str) -> str:
 
 
 def _mark(line: str) -> str:
-    """One line of a highlighted quote: bold on an orange background (spaces kept outside the marks)."""
+    """One line of a highlighted quote, bold on a highlighter yellow (.streamlit/config.toml); spaces outside."""
     core = line.strip()
     if not core:
         return md_escape(line)
     lead, trail = line[:len(line) - len(line.lstrip())], line[len(line.rstrip()):]
-    return f"{md_escape(lead)}:orange-background[**{md_escape(core)}**]{md_escape(trail)}"
+    return f"{md_escape(lead)}:yellow-background[**{md_escape(core)}**]{md_escape(trail)}"
 
 
 def highlighted(paragraph: str, start: int, end: int) -> str:

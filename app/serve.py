@@ -6,7 +6,7 @@ the page shows progress at once and the first question is answered warm. Options
     python -m app.serve [--app PATH] [--no-ingest] [any `streamlit run` option, e.g. --server.port 8502]
 
 The app's safe server settings (listen on 127.0.0.1, XSRF protection, a 25 MB upload cap, no usage
-statistics) are passed on the command line, so they hold from any working directory; an option given
+statistics, and the highlight colour) are passed on the command line, so they hold from any working directory; an option given
 explicitly wins.
 """
 
@@ -28,6 +28,8 @@ SAFE_OPTIONS = {
     "--server.maxUploadSize": "25",
     "--server.fileWatcherType": "none",
     "--browser.gatherUsageStats": "false",
+    "--theme.base": "light",
+    "--theme.yellowBackgroundColor": "#ffe27a",  # the quote highlight, as in .streamlit/config.toml
 }
 
 

@@ -92,7 +92,7 @@ def test_an_answer_has_a_marker_per_citation_and_its_sources_grouped_by_article(
     titles = [label.split(" ", 1)[1] for label in labels]
     assert len(titles) == len(set(titles)), "one source per article"
     quote_view = "\n".join(m.value for m in app.expander[0].markdown)
-    assert ":orange-background[**" in quote_view, "the quote is highlighted in its paragraph"
+    assert ":yellow-background[**" in quote_view, "the quote is highlighted in its paragraph"
     popovers = popover_labels(app)
     assert "\\[1\\]" in popovers, "the marker opens its source in place"
     assert "Copy answer" in popovers and "Sources:" in app.code[0].value  # st.code carries the copy button

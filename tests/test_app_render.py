@@ -60,9 +60,9 @@ def test_inert_breaks_only_addresses():
 def test_a_quote_spanning_two_paragraphs_is_highlighted_line_by_line():
     start = ARTICLE_TEXT.index(SPANNING)
     marked = highlighted(ARTICLE_TEXT, start, start + len(SPANNING))
-    assert marked.count(":orange-background[**") == 2  # one mark per line: a directive cannot span a break
+    assert marked.count(":yellow-background[**") == 2  # one mark per line: a directive cannot span a break
     for line in marked.split("\n"):
-        assert line.count(":orange-background[") == line.count("**]")
+        assert line.count(":yellow-background[") == line.count("**]")
 
 
 def test_markers_become_badges_and_pieces_keep_their_numbers():
@@ -143,7 +143,7 @@ def test_sentences_form_gives_each_marker_a_popover_and_groups_quotes_by_article
     assert len(at.expander) == 1, "two quotes from one article are one source"
     assert at.expander[0].label == "\\[1\\] \\[2\\] Austin snubbed · AP · 30 May 2023"
     text = everything(at)
-    assert ":orange-background[**The Chinese government said Monday" in text  # highlighted in its paragraph
+    assert ":yellow-background[**The Chinese government said Monday" in text  # highlighted in its paragraph
     assert "a\\.txt" not in text, "labels never show the file name"
 
 
@@ -166,8 +166,8 @@ def test_overview_form_shows_which_article_says_what():
 
 def test_a_quote_spanning_paragraphs_renders_without_literal_brackets():
     at = draw(Answer(question="Q?", text=f"{SPANNING} [1]", citations=[citation(1, SPANNING)]))
-    marked = [m.value for m in at.markdown if "orange-background" in m.value]
-    assert marked and all(v.count(":orange-background[") == v.count("**]") == 2 for v in marked)
+    marked = [m.value for m in at.markdown if "yellow-background" in m.value]
+    assert marked and all(v.count(":yellow-background[") == v.count("**]") == 2 for v in marked)
 
 
 def test_a_refusal_is_plain_words_with_scope_next_steps_and_related_passages():
