@@ -66,7 +66,7 @@ def render_answer(answer: Answer, texts: ArticleTexts, *, key: str, searched: st
     """Draw `answer`. `searched` words the scope (for refusals); `on_clear_filter` offers a button that
     removes the active filter (given only while a filter is on)."""
     if answer.fallback_reason:
-        st.info(md_escape(f"The model was not used: {answer.fallback_reason}"), icon="ℹ️")
+        st.info(md_escape(f"The model was not used: {answer.fallback_reason}"), icon=":material/info:")
     if is_refusal(answer):
         render_refusal(answer, searched, key=key, on_clear_filter=on_clear_filter)
         return
@@ -127,6 +127,8 @@ def _overview(answer: Answer, cited: dict[int, Citation], texts: ArticleTexts, k
 
 def _sources(citations: list[Citation], texts: ArticleTexts) -> None:
     """Every source once: an expander per article with each of its quotes highlighted in place."""
+    if citations:
+        st.caption("Sources")
     for group in citation_groups(citations):
         markers = " ".join(f"[{c.n}]" for c in group)
         with st.expander(md_escape(f"{markers} {article_label(group[0].model_dump())}")):
@@ -137,7 +139,7 @@ def _sources(citations: list[Citation], texts: ArticleTexts) -> None:
 
 def render_refusal(answer: Answer, searched: str, *, key: str,
                    on_clear_filter: Callable[[], None] | None = None) -> None:
-    st.warning(md_escape(refusal_text(answer, searched)), icon="🤷")
+    st.warning(md_escape(refusal_text(answer, searched)), icon=":material/search_off:")
     st.markdown("**What you can do**  \n" + "  \n".join(f"- {md_escape(s)}"
                                                         for s in next_steps(on_clear_filter is not None)))
     if on_clear_filter is not None:

@@ -157,9 +157,9 @@ def _show(shown: dict[str, Any], bot: RAG) -> None:
     results = record["cases"]
     if verdict.failed:
         missed = [MEASURES.get(m, (m, ""))[0].lower() for m in (*verdict.below_threshold, *verdict.regressions)]
-        st.error(md_escape(f"Failed: {'; '.join(dict.fromkeys(missed))}."), icon="❌")
+        st.error(md_escape(f"Failed: {'; '.join(dict.fromkeys(missed))}."), icon=":material/cancel:")
     else:
-        st.success("Passed: every measure meets its target and none is worse than the previous run.", icon="✅")
+        st.success("Passed: every measure meets its target and none is worse than the previous run.", icon=":material/check_circle:")
     compared = (f"Compared with the previous run of {Path(shown['qa_file']).name} ({shown['previous_created']})."
                 if shown["previous_created"] else "No previous run of this set to compare with.")
     st.caption(md_escape(f"{len(results)} questions, answered by {record['answerer']}. {compared}"))
@@ -177,7 +177,7 @@ def _show(shown: dict[str, Any], bot: RAG) -> None:
             found = r.get("key_facts_found") or [False] * len(facts)
             if facts:
                 st.markdown("**Expected facts**  \n" + "  \n".join(
-                    f"{'✅' if ok else '❌'} {md_escape(' or '.join(group))}" for group, ok in zip(facts, found)))
+                    f"{':material/check:' if ok else ':material/close:'} {md_escape(' or '.join(group))}" for group, ok in zip(facts, found)))
             elif not r["answerable"]:
                 st.markdown("**Expected:** the question declined.")
             st.markdown("**Answer**  \n" + md_escape(r["answer"]))

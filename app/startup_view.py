@@ -20,11 +20,11 @@ def starting_view(startup: Startup) -> None:
     if queued := st.session_state.get("queued_question"):
         with st.chat_message("user"):
             st.markdown(md_escape(queued))
-        st.info("Your question is queued: it will be answered as soon as the articles are ready.", icon="⏳")
+        st.info("Your question is queued: it will be answered as soon as the articles are ready.", icon=":material/hourglass_top:")
     else:
         st.caption("You can type a question now: it will be answered as soon as the articles are ready.")
     shown = None
-    with st.status(md_escape(f"{startup.stage}…")) as status:
+    with st.status(md_escape(f"{startup.stage}…"), expanded=True) as status:
         bar = st.progress(0.0)
         while not startup.wait(0.25):
             # Once a second at most: each update is a message to the browser, and it is also where

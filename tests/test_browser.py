@@ -16,7 +16,7 @@ import pytest
 
 from rag.bench_app import CHROMIUM, NO_NETWORK_FLAGS
 
-from .conftest import ROOT, free_port, wait_for_http
+from .conftest import REGRESSION_SET, ROOT, free_port, wait_for_http
 
 ARTIFACTS = ROOT / "tests" / "artifacts"
 AUSTIN = "Why did China refuse the Austin meeting?"
@@ -26,11 +26,11 @@ pytestmark = pytest.mark.skipif(not Path(CHROMIUM).exists(),
 
 
 @contextmanager
-def app_server(command: list[str], docs: Path, persist: Path, log_path: Path) -> Iterator[str]:
+def app_server(command: list[str], docs: Path, persist: Path, log_path: Path, **extra_env: str) -> Iterator[str]:
     """Run `command` (given --server.port) over these folders; yield the app's URL; stop it."""
     port = free_port()
     env = {k: v for k, v in os.environ.items() if not k.startswith("OPENAI_")}
-    env.update(RAG_DOCS_DIR=str(docs), RAG_PERSIST_DIR=str(persist))
+    env.update(RAG_DOCS_DIR=str(docs), RAG_PERSIST_DIR=str(persist), **extra_env)
     log = log_path.open("wb")  # a pipe nobody reads would fill and stall the server
     process = subprocess.Popen(
         [*command, "--server.port", str(port), "--server.address", "127.0.0.1", "--server.headless", "true",
@@ -152,6 +152,43 @@ def test_a_phone_sized_screen_shows_the_chat_without_the_sidebar(streamlit_serve
                                [x, y, test_id])
         assert on_top, f"{test_id} is covered at ({x:.0f}, {y:.0f})"
     page.screenshot(path=str(ARTIFACTS / "phone_400x800.png"))
+
+
+def test_a_refusal_the_library_and_the_regression_page_as_a_reader_sees_them(seed_index, browser_page, tmp_path):
+    from playwright.sync_api import expect
+
+    docs, vs, sets = tmp_path / "docs", tmp_path / "vs", tmp_path / "sets"
+    shutil.copytree(seed_index["docs"], docs)
+    shutil.copytree(seed_index["persist"], vs)
+    sets.mkdir()
+    cases = [line for line in REGRESSION_SET.read_text().splitlines() if line.strip() and not line.startswith("#")]
+    (sets / "small_qa.jsonl").write_text("\n".join(cases[:4] + [c for c in cases if '"answerable": false' in c][:2]))
+    page = browser_page
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    with app_server([sys.executable, "-m", "streamlit", "run", str(ROOT / "app.py")], docs, vs, tmp_path / "tour.log",
+                    RAG_EVAL_SETS_DIR=str(sets), RAG_RUNS_DIR=str(tmp_path / "runs")) as url:
+        page.goto(url, wait_until="domcontentloaded")
+        box = page.get_by_test_id("stChatInputTextArea")
+        expect(box).to_be_visible(timeout=90_000)
+        box.fill("Who won the 2022 World Cup?")
+        box.press("Enter")
+        expect(page.get_by_text("The articles don't answer this", exact=False)).to_be_visible(timeout=90_000)
+        page.get_by_text("Related passages (not an answer)").click()
+        page.screenshot(path=str(ARTIFACTS / "refusal.png"), full_page=True)
+
+        page.get_by_test_id("stRadio").get_by_text("Library").click()
+        expect(page.get_by_test_id("stDataFrame")).to_be_visible(timeout=30_000)
+        page.screenshot(path=str(ARTIFACTS / "library.png"), full_page=True)
+
+        page.get_by_test_id("stRadio").get_by_text("Regression").click()
+        run = page.get_by_role("button", name="Run")
+        for _ in range(2):  # the second run is compared with the first
+            run.click()
+            expect(page.get_by_text("Failed cases", exact=False)).to_be_visible(timeout=120_000)
+        expect(page.get_by_text("Compared with the previous run", exact=False)).to_be_visible(timeout=120_000)
+        page.screenshot(path=str(ARTIFACTS / "regression.png"), full_page=True)
+    log = (tmp_path / "tour.log").read_text()
+    assert "Traceback" not in log and "ArrowInvalid" not in log, log[-2000:]
 
 
 def test_make_run_shows_its_progress_and_answers_a_question_typed_during_start_up(docs_copy, browser_page, tmp_path):
