@@ -74,7 +74,8 @@ class ConversationStore:
         cid = uuid.uuid4().hex
         now = time.time()
         with self._connect() as db:
-            db.execute("INSERT INTO conversations VALUES (?, ?, ?, ?)", (cid, title.strip()[:80] or "Untitled", now, now))
+            db.execute("INSERT INTO conversations VALUES (?, ?, ?, ?)",
+                       (cid, title.strip()[:80] or "Untitled", now, now))
         return cid
 
     def exists(self, cid: str) -> bool:

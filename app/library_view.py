@@ -46,7 +46,8 @@ def library_view(bot: RAG) -> None:
     if chosen:
         article = bot.article(chosen)
         if article is not None:
-            st.caption(md_escape(" · ".join(x for x in (article.publisher, human_date(article.date), article.source) if x)))
+            about = (article.publisher, human_date(article.date), article.source)
+            st.caption(md_escape(" · ".join(x for x in about if x)))
             with st.container(height=360, border=True):
                 st.markdown(md_escape(article.text))
 

@@ -78,7 +78,8 @@ def measures_table(verdict: Any, thresholds: dict[str, float]) -> list[dict[str,
         else:
             lower_is_better = DIRECTION.get(name, +1) < 0
             met = now <= bar if lower_is_better else now >= bar
-            target = f"{'at most' if lower_is_better else 'at least'} {show_value(name, bar)}: {'met' if met else 'MISSED'}"
+            target = (f"{'at most' if lower_is_better else 'at least'} {show_value(name, bar)}: "
+                      f"{'met' if met else 'MISSED'}")
         if name in verdict.regressions:
             target = (target + "; " if target else "") + "worse than the previous run"
         rows.append({"Measure": MEASURES.get(name, (name, ""))[0], "This run": show_value(name, now),
@@ -132,8 +133,9 @@ def _run(bot: RAG, qa_file: Path, answerer: str, runs_dir: Path) -> None:
         return
     bar = st.progress(0.0, text="Asking…")
     try:
-        metrics, results = run_cases(bot, cases, top_k=max(KS), answerer=answerer,
-                                     progress=lambda done, total: bar.progress(done / total, text=f"Asked {done} of {total}"))
+        metrics, results = run_cases(
+            bot, cases, top_k=max(KS), answerer=answerer,
+            progress=lambda done, total: bar.progress(done / total, text=f"Asked {done} of {total}"))
     except RagError as exc:
         st.error(md_escape(str(exc)))
         return
@@ -159,7 +161,8 @@ def _show(shown: dict[str, Any], bot: RAG) -> None:
         missed = [MEASURES.get(m, (m, ""))[0].lower() for m in (*verdict.below_threshold, *verdict.regressions)]
         st.error(md_escape(f"Failed: {'; '.join(dict.fromkeys(missed))}."), icon=":material/cancel:")
     else:
-        st.success("Passed: every measure meets its target and none is worse than the previous run.", icon=":material/check_circle:")
+        st.success("Passed: every measure meets its target and none is worse than the previous run.",
+                   icon=":material/check_circle:")
     compared = (f"Compared with the previous run of {Path(shown['qa_file']).name} ({shown['previous_created']})."
                 if shown["previous_created"] else "No previous run of this set to compare with.")
     st.caption(md_escape(f"{len(results)} questions, answered by {record['answerer']}. {compared}"))
@@ -177,7 +180,8 @@ def _show(shown: dict[str, Any], bot: RAG) -> None:
             found = r.get("key_facts_found") or [False] * len(facts)
             if facts:
                 st.markdown("**Expected facts**  \n" + "  \n".join(
-                    f"{':material/check:' if ok else ':material/close:'} {md_escape(' or '.join(group))}" for group, ok in zip(facts, found)))
+                    f"{':material/check:' if ok else ':material/close:'} {md_escape(' or '.join(group))}"
+                    for group, ok in zip(facts, found)))
             elif not r["answerable"]:
                 st.markdown("**Expected:** the question declined.")
             st.markdown("**Answer**  \n" + md_escape(r["answer"]))

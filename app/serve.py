@@ -6,8 +6,8 @@ the page shows progress at once and the first question is answered warm. Options
     python -m app.serve [--app PATH] [--no-ingest] [any `streamlit run` option, e.g. --server.port 8502]
 
 The app's safe server settings (listen on 127.0.0.1, XSRF protection, a 25 MB upload cap, no usage
-statistics, and the highlight colour) are passed on the command line, so they hold from any working directory; an option given
-explicitly wins.
+statistics; also the highlight colour) are passed on the command line, so they hold from any working
+directory; an option given explicitly wins.
 """
 
 from __future__ import annotations

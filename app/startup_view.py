@@ -20,7 +20,8 @@ def starting_view(startup: Startup) -> None:
     if queued := st.session_state.get("queued_question"):
         with st.chat_message("user"):
             st.markdown(md_escape(queued))
-        st.info("Your question is queued: it will be answered as soon as the articles are ready.", icon=":material/hourglass_top:")
+        st.info("Your question is queued: it will be answered as soon as the articles are ready.",
+                icon=":material/hourglass_top:")
     else:
         st.caption("You can type a question now: it will be answered as soon as the articles are ready.")
     shown = None

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import shutil
 
 import pytest
@@ -176,9 +175,12 @@ def test_feedback_is_stored_with_the_question_and_answer(app, env):
     app.feedback[0].set_value(1).run()
     rated = ConversationStore(env["persist"] / "conversations.sqlite3").rated()
     assert len(rated) == 1 and rated[0][2].rating == 1
-    assert rated[0][2].answer.question == "When were the sanctions on Li Shangfu imposed?" and "2018" in rated[0][2].answer.text
-    exported = next(b for b in app.sidebar.get("download_button"))
-    assert exported is not None
+    stored = rated[0][2].answer
+    assert stored.question == "When were the sanctions on Li Shangfu imposed?" and "2018" in stored.text
+    assert app.sidebar.get("download_button"), "the export is offered"
+    cid = app.query_params["c"]
+    again = new_session({"c": cid[0] if isinstance(cid, list) else cid})
+    assert again.feedback[0].value == 1, "the thumbs are shown as they were left"
 
 
 def test_an_upload_is_listed_at_once_answerable_and_removed_after_confirmation(app):
@@ -247,7 +249,8 @@ def test_the_regression_page_reads_in_one_look(env, monkeypatch):
     sets.mkdir()
     lines = (ROOT / "tests" / "regression" / "seed_qa.jsonl").read_text().splitlines()
     cases = [line for line in lines if line.strip() and not line.startswith("#")]
-    (sets / "small_qa.jsonl").write_text("\n".join(cases[:3] + [c for c in cases if '"answerable": false' in c][:1]) + "\n")
+    unanswerable = [c for c in cases if '"answerable": false' in c]
+    (sets / "small_qa.jsonl").write_text("\n".join(cases[:3] + unanswerable[:1]) + "\n")
     monkeypatch.setenv("RAG_EVAL_SETS_DIR", str(sets))
     at = view(new_session(), "Regression")
     at.button(key="run_eval").click().run()
