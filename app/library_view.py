@@ -39,6 +39,10 @@ def library_view(bot: RAG) -> None:
         hide_index=True, width="stretch", key="library_table")
     st.caption(md_escape(f"{len(articles)} articles in {bot.settings.docs_dir}/, "
                          f"{sum(int(a.get('chunks') or 0) for a in articles)} chunks indexed."))
+    if st.button("Re-index the folder", key="reindex", icon=":material/refresh:",
+                 help="Pick up files added, changed or removed in the folder by other means"):
+        _reindex(bot)
+        st.rerun()
     titles = {a["id"]: f"{article_title(a.get('title'))} ({a['id']})" for a in articles}
 
     chosen = st.selectbox("Read an article", list(titles), index=None, format_func=titles.get, key="read_choice",

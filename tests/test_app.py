@@ -214,6 +214,14 @@ def test_an_upload_is_listed_at_once_answerable_and_removed_after_confirmation(a
     assert len(app.dataframe[0].value) == 5 and "penguins.md" not in app.selectbox(key="remove_choice").options
 
 
+def test_re_indexing_shows_files_added_to_the_folder_at_once(app, env):
+    view(app, "Library")
+    (env["docs"] / "walrus.txt").write_text("Walrus census\n\nThe walrus census counted 412 animals in Svalbard.\n")
+    app.button(key="reindex").click().run()
+    assert any("1 added" in s.value for s in app.success)
+    assert "Walrus census" in list(app.dataframe[0].value["Title"])
+
+
 def test_upload_errors_are_inline_and_plain(app, env):
     view(app, "Library")
     app.file_uploader[0].upload("setup.exe", b"MZ\x90\x00", "application/x-ms-dos-executable").run()
