@@ -80,7 +80,8 @@ def render_answer(answer: Answer, texts: ArticleTexts, *, key: str, searched: st
         for i, (body, numbers) in enumerate(cited_pieces(answer.text)):
             _cited_row(body, numbers, cited, texts, f"{key}-{i}")
     _sources(answer.citations, texts)
-    footer = f"Answered by {answered_by(answer.answerer)} in {answer.timings.get('total_ms', 0):.0f} ms"
+    # "Answered by:" is also what the app benchmark (bench_app) waits for.
+    footer = f"Answered by: {answered_by(answer.answerer)} · {answer.timings.get('total_ms', 0):.0f} ms"
     if answer.standalone_question:
         footer += f" · searched for: {answer.standalone_question}"
     st.caption(md_escape(footer))

@@ -287,10 +287,10 @@ def test_settings_switch_the_answerer(env, monkeypatch):
         options = at.sidebar.selectbox(key="answerer").options
         assert len(options) == 2 and options[0].startswith("Offline") and server.base_url in options[1]
         ask(at, AUSTIN)
-        assert "Answered by the model (openai" in page_text(at)
+        assert "Answered by: the model (openai" in page_text(at)
         at.sidebar.selectbox(key="answerer").set_value("extractive").run()
         ask(at, AUSTIN)
-        assert "Answered by the offline answerer" in page_text(at)
+        assert "Answered by: the offline answerer" in page_text(at)
         server.scenario = "http_500"
         at.sidebar.selectbox(key="answerer").set_value("openai").run()
         ask(at, AUSTIN)

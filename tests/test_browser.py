@@ -5,6 +5,7 @@ tests/artifacts/."""
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -90,7 +91,7 @@ def ask(page, question: str) -> None:
     expect(box).to_be_visible(timeout=90_000)
     box.fill(question)
     box.press("Enter")
-    expect(page.get_by_text("Answered by", exact=False).last).to_be_visible(timeout=90_000)
+    expect(page.get_by_text("Answered by:", exact=False).last).to_be_visible(timeout=90_000)
 
 
 def test_ask_open_a_citation_in_place_and_find_the_conversation_after_a_reload(streamlit_server, browser_page, bot):
@@ -115,9 +116,30 @@ def test_ask_open_a_citation_in_place_and_find_the_conversation_after_a_reload(s
 
     assert "c=" in page.url, "the conversation id is in the address"
     page.reload(wait_until="domcontentloaded")
-    expect(page.get_by_text("Answered by", exact=False).first).to_be_visible(timeout=90_000)
+    expect(page.get_by_text("Answered by:", exact=False).first).to_be_visible(timeout=90_000)
     expect(page.get_by_test_id("stChatMessage")).to_have_count(2)
     page.screenshot(path=str(ARTIFACTS / "reloaded_conversation.png"), full_page=True)
+
+
+def test_a_conversation_survives_a_server_restart(seed_index, browser_page, tmp_path):
+    from playwright.sync_api import expect
+
+    docs, vs = tmp_path / "docs", tmp_path / "vs"
+    shutil.copytree(seed_index["docs"], docs)
+    shutil.copytree(seed_index["persist"], vs)
+    page = browser_page
+    command = [sys.executable, "-m", "streamlit", "run", str(ROOT / "app.py")]
+    with app_server(command, docs, vs, tmp_path / "first.log") as url:
+        page.goto(url, wait_until="domcontentloaded")
+        ask(page, AUSTIN)
+        expect(page).to_have_url(re.compile(r"[?&]c=[0-9a-f]{32}"))
+        address = page.url
+    query = address[address.index("?"):]
+    with app_server(command, docs, vs, tmp_path / "second.log") as url:  # a new process, a new port
+        page.goto(url + "/" + query, wait_until="domcontentloaded")
+        expect(page.get_by_text("Answered by:", exact=False).first).to_be_visible(timeout=90_000)
+        expect(page.get_by_test_id("stChatMessage")).to_have_count(2)
+        expect(page.get_by_test_id("stChatMessage").first).to_contain_text(AUSTIN)
 
 
 def test_outside_addresses_in_an_answer_are_inert_text(streamlit_server, browser_page):
@@ -213,7 +235,7 @@ def test_make_run_shows_its_progress_and_answers_a_question_typed_during_start_u
             queued_seen = True
         except AssertionError:  # the engine was ready before the question arrived
             queued_seen = False
-        expect(page.get_by_text("Answered by", exact=False)).to_be_visible(timeout=120_000)
+        expect(page.get_by_text("Answered by:", exact=False)).to_be_visible(timeout=120_000)
         expect(page.get_by_text("sanctions", exact=False).first).to_be_visible()
         page.screenshot(path=str(ARTIFACTS / "serve_first_answer.png"), full_page=True)
     log = (tmp_path / "serve.log").read_text()
