@@ -72,8 +72,8 @@ def render_answer(answer: Answer, texts: ArticleTexts, *, key: str, searched: st
         return
     cited = {c.n: c for c in answer.citations}
     if answer.direct_answer:
-        n = answer.direct_citation
-        st.markdown(f"**{md_escape(answer.direct_answer)}**" + (f" {badge(n)}" if n in cited else ""))
+        numbers = [answer.direct_citation] if answer.direct_citation is not None else []
+        _cited_row(answer.direct_answer, numbers, cited, texts, f"{key}-direct", strong=True)
     if answer.form == "overview":
         _overview(answer, cited, texts, key)
     else:
@@ -89,11 +89,14 @@ def render_answer(answer: Answer, texts: ArticleTexts, *, key: str, searched: st
         st.code(plain_text(answer), language=None, wrap_lines=True)
 
 
-def _cited_row(body: str, numbers: list[int], cited: dict[int, Citation], texts: ArticleTexts, key: str) -> None:
+def _cited_row(body: str, numbers: list[int], cited: dict[int, Citation], texts: ArticleTexts, key: str,
+               strong: bool = False) -> None:
     """One sentence with its markers; each marker opens its source in a popover."""
     # No wrapping: the markers stay on the sentence's row, at its end, on any screen width.
     with st.container(horizontal=True, vertical_alignment="top", gap="small", wrap=False):
-        st.markdown(md_escape(body) if body else "", width="stretch")
+        text = md_escape(body) if body else ""
+        # The short answer as a small heading (no anchor link: it is not a place to link to).
+        st.markdown(f"#### {text}" if strong and text else text, width="stretch", anchors=False)
         for n in numbers:
             citation = cited.get(n)
             if citation is None:  # a marker without a citation: shown, but there is nothing to open

@@ -151,7 +151,8 @@ def test_sentences_form_gives_each_marker_a_popover_and_groups_quotes_by_article
 def test_direct_form_puts_the_short_answer_first():
     at = draw(Answer(question="When?", text=f"{QUOTE_2} [1]", form="direct", direct_answer="2018", direct_citation=1,
                      citations=[citation(1, QUOTE_2)]))
-    assert at.markdown[0].value == "**2018** :blue-badge[1]"
+    assert at.markdown[0].value == "#### 2018"
+    assert popover_labels(at)[0] == "\\[1\\]", "the short answer's marker opens its quote"
     assert QUOTE_2.replace(".", "\\.") in everything(at)
 
 

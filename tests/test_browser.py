@@ -84,6 +84,20 @@ def browser_page(browser):
     return browser.new_page(viewport={"width": 1400, "height": 1000})
 
 
+def screenshot(page, name: str) -> Path:
+    """The whole page: Streamlit scrolls inside its main block, so the window is made as tall as it first."""
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    size = page.viewport_size
+    height = page.evaluate("() => Math.max(...[...document.querySelectorAll('[data-testid=stMain], "
+                           "[data-testid=stMainBlockContainer]')].map(e => e.scrollHeight), 0)")
+    page.set_viewport_size({"width": size["width"], "height": min(max(size["height"], height + 120), 8000)})
+    page.wait_for_timeout(300)
+    path = ARTIFACTS / name
+    page.screenshot(path=str(path))
+    page.set_viewport_size(size)
+    return path
+
+
 def ask(page, question: str) -> None:
     from playwright.sync_api import expect
 
@@ -102,7 +116,7 @@ def test_ask_open_a_citation_in_place_and_find_the_conversation_after_a_reload(s
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
     page.goto(streamlit_server, wait_until="domcontentloaded")
     ask(page, AUSTIN)
-    page.screenshot(path=str(ARTIFACTS / "austin_answer.png"), full_page=True)
+    screenshot(page, "austin_answer.png")
 
     marker = page.get_by_test_id("stPopover").filter(has_text="[1]").first
     marker.get_by_role("button").click()
@@ -118,7 +132,7 @@ def test_ask_open_a_citation_in_place_and_find_the_conversation_after_a_reload(s
     page.reload(wait_until="domcontentloaded")
     expect(page.get_by_text("Answered by:", exact=False).first).to_be_visible(timeout=90_000)
     expect(page.get_by_test_id("stChatMessage")).to_have_count(2)
-    page.screenshot(path=str(ARTIFACTS / "reloaded_conversation.png"), full_page=True)
+    screenshot(page, "reloaded_conversation.png")
 
 
 def test_a_conversation_survives_a_server_restart(seed_index, browser_page, tmp_path):
@@ -156,7 +170,7 @@ def test_outside_addresses_in_an_answer_are_inert_text(streamlit_server, browser
     expect(page.get_by_test_id("stPopoverBody").get_by_text("Zorblat", exact=False).first).to_be_visible()
     assert page.locator("a[href*='evil']").count() == 0
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
-    page.screenshot(path=str(ARTIFACTS / "inert_addresses.png"), full_page=True)
+    page.screenshot(path=str(ARTIFACTS / "inert_addresses.png"))
 
 
 def test_a_phone_sized_screen_shows_the_chat_without_the_sidebar(streamlit_server, browser):
@@ -196,11 +210,11 @@ def test_a_refusal_the_library_and_the_regression_page_as_a_reader_sees_them(see
         box.press("Enter")
         expect(page.get_by_text("The articles don't answer this", exact=False)).to_be_visible(timeout=90_000)
         page.get_by_text("Related passages (not an answer)").click()
-        page.screenshot(path=str(ARTIFACTS / "refusal.png"), full_page=True)
+        screenshot(page, "refusal.png")
 
         page.get_by_test_id("stRadio").get_by_text("Library").click()
         expect(page.get_by_test_id("stDataFrame")).to_be_visible(timeout=30_000)
-        page.screenshot(path=str(ARTIFACTS / "library.png"), full_page=True)
+        screenshot(page, "library.png")
 
         page.get_by_test_id("stRadio").get_by_text("Regression").click()
         run = page.get_by_role("button", name="Run")
@@ -208,9 +222,26 @@ def test_a_refusal_the_library_and_the_regression_page_as_a_reader_sees_them(see
             run.click()
             expect(page.get_by_text("Failed cases", exact=False)).to_be_visible(timeout=120_000)
         expect(page.get_by_text("Compared with the previous run", exact=False)).to_be_visible(timeout=120_000)
-        page.screenshot(path=str(ARTIFACTS / "regression.png"), full_page=True)
+        screenshot(page, "regression.png")
     log = (tmp_path / "tour.log").read_text()
     assert "Traceback" not in log and "ArrowInvalid" not in log, log[-2000:]
+
+
+def test_every_answer_form_as_drawn_in_a_browser(browser_page, tmp_path):
+    """Constructed answers of every form (tests/answer_forms_app.py), drawn by the app's rendering code."""
+    from playwright.sync_api import expect
+
+    page = browser_page
+    with app_server([sys.executable, "-m", "streamlit", "run", str(ROOT / "tests" / "answer_forms_app.py")],
+                    tmp_path, tmp_path, tmp_path / "forms.log") as url:
+        page.goto(url, wait_until="domcontentloaded")
+        expect(page.get_by_text("Related passages (not an answer)")).to_be_visible(timeout=60_000)
+        assert page.locator("a[href*='evil']").count() == 0
+        body = page.get_by_test_id("stMarkdownContainer").filter(has_text="Beijing declined the meeting on Monday.")
+        expect(body.first).to_be_visible()
+        assert "[**" not in page.inner_text("body") and "]**" not in page.inner_text("body"), "no literal markup"
+        ARTIFACTS.mkdir(parents=True, exist_ok=True)
+        screenshot(page, "answer_forms.png")
 
 
 def test_make_run_shows_its_progress_and_answers_a_question_typed_during_start_up(docs_copy, browser_page, tmp_path):
@@ -231,13 +262,13 @@ def test_make_run_shows_its_progress_and_answers_a_question_typed_during_start_u
         ARTIFACTS.mkdir(parents=True, exist_ok=True)
         try:
             expect(page.get_by_text("Your question is queued", exact=False)).to_be_visible(timeout=5_000)
-            page.screenshot(path=str(ARTIFACTS / "startup_queued.png"), full_page=True)
+            screenshot(page, "startup_queued.png")
             queued_seen = True
         except AssertionError:  # the engine was ready before the question arrived
             queued_seen = False
         expect(page.get_by_text("Answered by:", exact=False)).to_be_visible(timeout=120_000)
         expect(page.get_by_text("sanctions", exact=False).first).to_be_visible()
-        page.screenshot(path=str(ARTIFACTS / "serve_first_answer.png"), full_page=True)
+        screenshot(page, "serve_first_answer.png")
     log = (tmp_path / "serve.log").read_text()
     assert "5 added" in log and "Ready in" in log, log
     print(f"queued message seen: {queued_seen}")
