@@ -258,13 +258,15 @@ def test_the_regression_page_reads_in_one_look(env, monkeypatch):
     lines = (ROOT / "tests" / "regression" / "seed_qa.jsonl").read_text().splitlines()
     cases = [line for line in lines if line.strip() and not line.startswith("#")]
     unanswerable = [c for c in cases if '"answerable": false' in c]
-    (sets / "small_qa.jsonl").write_text("\n".join(cases[:3] + unanswerable[:1]) + "\n")
+    made_to_fail = ('{"id": "made-to-fail", "question": "Why did China refuse the Austin meeting?", '
+                    '"key_facts": [["zebra crossing"]], "sources": ["000_88fd1b36135ac6ea.txt"]}')
+    (sets / "small_qa.jsonl").write_text("\n".join(cases[:3] + unanswerable[:1] + [made_to_fail]) + "\n")
     monkeypatch.setenv("RAG_EVAL_SETS_DIR", str(sets))
     at = view(new_session(), "Regression")
     at.button(key="run_eval").click().run()
     assert not at.exception, at.exception
     text = page_text(at)
-    assert "No previous run" in text and ("Passed:" in text or "Failed:" in text)
+    assert "No previous run" in text and "Failed: answers holding every expected fact" in text
     rows = at.table[0].value
     assert "Answers holding every expected fact" in list(rows["Measure"])
     assert not any("@" in m or "_" in m for m in rows["Measure"]), "measure names are words"
@@ -274,6 +276,10 @@ def test_the_regression_page_reads_in_one_look(env, monkeypatch):
     assert set(at.table[0].value["Change since the previous run"]) - {"no change"} <= {
         v for v in at.table[0].value["Change since the previous run"] if v.endswith(" ms") or "points" in v}
     assert len(list((env["tmp"] / "runs").glob("*.json"))) == 2
+    assert "made-to-fail" in "\n".join(e.label for e in at.expander).replace("\\", "")
+    for case in at.expander:  # each failed case: why, what was expected, what was answered
+        shown = "\n".join(m.value for m in case.markdown).replace("\\", "")
+        assert "**Answer**" in shown and ("**Expected facts**" in shown or "declined" in shown), shown
 
 
 def test_settings_switch_the_answerer(env, monkeypatch):

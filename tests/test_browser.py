@@ -222,6 +222,10 @@ def test_a_refusal_the_library_and_the_regression_page_as_a_reader_sees_them(see
             run.click()
             expect(page.get_by_text("Failed cases", exact=False)).to_be_visible(timeout=120_000)
         expect(page.get_by_text("Compared with the previous run", exact=False)).to_be_visible(timeout=120_000)
+        failed_cases = page.get_by_test_id("stExpander")
+        if failed_cases.count():
+            failed_cases.first.locator("summary").click()
+            expect(failed_cases.first.get_by_text("Answer", exact=False).first).to_be_visible()
         screenshot(page, "regression.png")
     log = (tmp_path / "tour.log").read_text()
     assert "Traceback" not in log and "ArrowInvalid" not in log, log[-2000:]
