@@ -226,6 +226,7 @@ def test_a_refusal_the_library_and_the_regression_page_as_a_reader_sees_them(see
         if failed_cases.count():
             failed_cases.first.locator("summary").click()
             expect(failed_cases.first.get_by_text("Answer", exact=False).first).to_be_visible()
+            page.wait_for_timeout(500)  # the expander's opening animation, before the page is measured
         screenshot(page, "regression.png")
     log = (tmp_path / "tour.log").read_text()
     assert "Traceback" not in log and "ArrowInvalid" not in log, log[-2000:]
