@@ -22,9 +22,9 @@ install: $(STAMP)
 ingest: $(STAMP)
 	.venv/bin/rag ingest seeds
 
-# `rag serve` indexes seeds/ and loads the model while Streamlit starts: the page shows progress at once.
+# app.serve indexes seeds/ and loads the model while Streamlit starts: the page shows progress at once.
 run: $(STAMP)
-	.venv/bin/rag serve --app app.py --server.address 127.0.0.1 --server.port $(PORT)
+	$(PY) -m app.serve --server.port $(PORT)
 
 # The browser test drives Debian's Chromium (never a browser downloaded by a test tool).
 /usr/bin/chromium:

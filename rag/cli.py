@@ -219,47 +219,6 @@ def eval_command(
         raise typer.Exit(1)
 
 
-@app.command(context_settings={"allow_extra_args": True, "ignore_unknown_options": True})
-def serve(
-    ctx: typer.Context,
-    app_file: Annotated[Path, typer.Option("--app", help="The Streamlit app to run.")] = Path("app.py"),
-    ingest: Annotated[bool, typer.Option("--ingest/--no-ingest", help="Index the docs folder first.")] = True,
-) -> None:
-    """Start the chat app. The docs folder is indexed and the model loaded while the server starts,
-    so the page shows progress at once and the first question is answered warm.
-    Other options go to `streamlit run` (e.g. --server.port 8502)."""
-    import threading
-
-    from .startup import begin
-
-    if not app_file.is_file():
-        _fail(RagError(f"No app at {str(app_file)!r}.", "Run this from the repository folder, or pass --app PATH."))
-    try:
-        startup = begin(ingest=ingest)
-    except RagError as exc:
-        _fail(exc)
-    threading.Thread(target=_report_startup, args=(startup,), daemon=True).start()
-    from streamlit.web import cli as streamlit_cli
-
-    sys.argv = ["streamlit", "run", str(app_file), *ctx.args]
-    streamlit_cli.main()
-
-
-def _report_startup(startup) -> None:
-    """Say in the terminal what the page says: what was indexed, or why the start-up failed."""
-    startup.wait()
-    if startup.error is None:
-        if startup.report is not None:
-            for problem in startup.report.failed:
-                err.print(f"[yellow]skipped[/] {problem.file}: {problem.reason}")
-            err.print(startup.report.summary())
-        err.print(f"[green]Ready[/] in {startup.seconds:.1f} s: the index is open and the model loaded.")
-    elif isinstance(startup.error, RagError):
-        err.print(f"[bold red]error:[/] {startup.error.message}")
-        if startup.error.hint:
-            err.print(f"[dim]{startup.error.hint}[/]")
-
-
 @app.command()
 def bench(
     docs_dir: Annotated[Path, typer.Option(help="Articles to benchmark on.")] = Path("seeds"),

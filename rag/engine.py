@@ -273,15 +273,6 @@ class RAG:
 
         return RAGChatEngine(self, filters=filters, top_k=top_k, answerer=answerer)
 
-    def available_answerers(self) -> dict[str, str]:
-        """Answerer name -> what it is, for choosing in a UI."""
-        choices = {"extractive": "Offline (extractive, cites article sentences)"}
-        if self.model is not None:
-            s = self.settings
-            choices["openai"] = (f"Compatible server at {s.openai_base_url} ({s.openai_model})" if s.openai_base_url
-                                 else f"OpenAI ({s.openai_model})")
-        return choices
-
     def warm_up(self) -> None:
         """Load the index and the embedding model now, so the first question is answered quickly."""
         self._load_corpus()
@@ -309,17 +300,6 @@ class RAG:
         from .library import remove_document
 
         remove_document(Path(self.settings.docs_dir), article_id)
-
-    def citation_context(self, citation) -> tuple[str, int, int]:
-        """The paragraph around a citation's quote, and the quote's offsets inside it."""
-        text = self._store.article_text(citation.chunk_id.rsplit("#", 1)[0])  # chunk ids are "<article id>#<n>"
-        if text is None or text[citation.start:citation.end] != citation.quote:
-            return citation.quote, 0, len(citation.quote)
-        start = text.rfind("\n\n", 0, citation.start)
-        start = 0 if start < 0 else start + 2
-        end = text.find("\n\n", citation.end)
-        end = len(text) if end < 0 else end
-        return text[start:end], citation.start - start, citation.end - start
 
     def article(self, article_id: str) -> Article | None:
         """One indexed article, with its cleaned text (what citation offsets point into)."""

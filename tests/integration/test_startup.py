@@ -1,15 +1,14 @@
-"""The process's engine start-up (`rag.startup`), which `rag serve` begins before the first visit."""
+"""The process's engine start-up (`app.startup`), which `python -m app.serve` (make run) begins before the first visit."""
 
 from __future__ import annotations
 
 import shutil
 
 import pytest
-from typer.testing import CliRunner
 
+from app.serve import SAFE_OPTIONS, main, streamlit_argv
+from app.startup import begin
 from rag import NotIngestedError, RAG
-from rag.cli import app
-from rag.startup import begin
 
 
 @pytest.fixture
@@ -69,8 +68,17 @@ def test_invalid_settings_are_a_clear_error(monkeypatch):
         begin()
 
 
-def test_rag_serve_without_the_app_file_says_where_to_run_it(tmp_path, monkeypatch):
-    monkeypatch.chdir(tmp_path)
-    result = CliRunner().invoke(app, ["serve"])
-    assert result.exit_code == 2
-    assert "No app at 'app.py'" in result.output and "--app" in result.output
+def test_serve_without_the_app_file_says_how_to_point_to_it(tmp_path, capsys):
+    with pytest.raises(SystemExit) as stopped:
+        main(["--app", str(tmp_path / "missing.py")])
+    assert stopped.value.code == 2
+    said = capsys.readouterr().err
+    assert "no app at" in said and "--app PATH" in said
+
+
+def test_serve_passes_the_safe_server_options_unless_given(tmp_path):
+    argv = streamlit_argv(tmp_path / "app.py", ["--server.port", "8502", "--server.maxUploadSize=5"])
+    assert argv[:3] == ["streamlit", "run", str(tmp_path / "app.py")]
+    assert argv[argv.index("--server.address") + 1] == "127.0.0.1" and argv[argv.index("--server.port") + 1] == "8502"
+    assert "--server.maxUploadSize" not in argv and "--server.maxUploadSize=5" in argv, "the caller's choice wins"
+    assert set(SAFE_OPTIONS) - {"--server.maxUploadSize"} <= set(argv)

@@ -28,3 +28,20 @@ def wait_for_http(url: str, process, log_path: Path, timeout: float = 60) -> Non
             time.sleep(0.3)
     process.kill()
     pytest.fail(f"server at {url} did not start: {log_path.read_text()[-2000:]}")
+
+
+def popover_labels(at) -> list[str]:
+    """The labels of every popover on an AppTest page (the [n] markers)."""
+    from streamlit.testing.v1.element_tree import Block
+
+    found = []
+
+    def walk(node):
+        proto = getattr(node, "proto", None)
+        if type(node) is Block and proto is not None and proto.WhichOneof("type") == "popover":
+            found.append(proto.popover.label)
+        for child in getattr(node, "children", {}).values():
+            walk(child)
+
+    walk(at._tree)
+    return found

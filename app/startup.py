@@ -1,6 +1,6 @@
 """The process's engine, built in the background so a page can show progress instead of a blank wait.
 
-`rag serve` begins the start-up before the Streamlit server is even listening (load the model,
+`python -m app.serve` (make run) begins the start-up before the Streamlit server is even listening (load the model,
 index the docs folder, open the index: seconds of imports and disk); the app's first visit then
 finds the engine warm, or shows how far it has got. One engine per process: a start-up for other
 settings replaces it.
@@ -14,12 +14,12 @@ import time
 import traceback
 from typing import TYPE_CHECKING, Any
 
-from .errors import RagError
-from .settings import Settings, load_settings
+from rag.errors import RagError
+from rag.settings import Settings, load_settings
 
 if TYPE_CHECKING:
-    from .engine import RAG
-    from .schema import IngestReport
+    from rag.engine import RAG
+    from rag.schema import IngestReport
 
 
 class Startup:
@@ -42,7 +42,7 @@ class Startup:
         try:
             self.stage = "Loading the question-answering library and the embedding model"
             _import_and_freeze()
-            from .engine import RAG
+            from rag.engine import RAG
 
             bot = RAG(self.settings)
             if self.ingest:
@@ -104,8 +104,8 @@ def _import_and_freeze() -> None:
         was_enabled = gc.isenabled()
         gc.disable()
         try:
-            from .embed import Embedder
-            from .engine import RAG  # noqa: F401
+            from rag.embed import Embedder
+            from rag.engine import RAG  # noqa: F401
 
             Embedder().embed_query("warm up")
             gc.freeze()
