@@ -14,7 +14,7 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
-from .answer import ABSTAIN_TEXT, ExtractiveAnswerer, LeadAnswerer
+from .answer import ExtractiveAnswerer, LeadAnswerer, refusal_text
 from .citations import check_answer, says_dont_know
 from .llm import LLMUnavailable, OpenAIAnswerer
 from .embed import Embedder
@@ -141,7 +141,7 @@ class RAG:
             articles=articles, keyword=keyword,
             retriever=HybridRetriever(self._store, keyword, articles, s.candidate_k, s.fusion),
             answerer=(LeadAnswerer() if s.answerer == "lead"
-                      else ExtractiveAnswerer(keyword, s.max_answer_sentences, s.min_support, s.min_coverage)),
+                      else ExtractiveAnswerer(keyword, s.max_answer_sentences)),
             llm=OpenAIAnswerer(s) if (s.openai_api_key or s.openai_base_url or s.answerer == "openai") else None,
         )
 
@@ -209,11 +209,12 @@ class RAG:
         embedding = self._embedder.embed_query(query)
         timings["embed_ms"] = (time.perf_counter() - t) * 1000
         t = time.perf_counter()
-        passages = corpus.retriever.retrieve(query, embedding, top_k or self.settings.top_k,
-                                             _filters(sources, date_from, date_to))
+        filters = _filters(sources, date_from, date_to)
+        passages = corpus.retriever.retrieve(query, embedding, top_k or self.settings.top_k, filters)
         timings["retrieve_ms"] = (time.perf_counter() - t) * 1000
         t = time.perf_counter()
-        answer = Answer(question=question, text="", standalone_question=standalone_question, passages=passages)
+        answer = Answer(question=question, text="", standalone_question=standalone_question, passages=passages,
+                        scope=_scope(corpus.articles, filters))
 
         if llm is not None:
             try:
@@ -229,7 +230,8 @@ class RAG:
                 checked = check_answer(raw, used)
                 answer.answerer = llm.name
                 answer.citation_check = checked.stats
-                answer.text = checked.text if not checked.abstained else ABSTAIN_TEXT
+                answer.text = checked.text if not checked.abstained else refusal_text(answer.scope)
+                answer.form = "refusal" if checked.abstained else "generated"
                 answer.citations = checked.citations
                 answer.abstained = checked.abstained
                 if checked.abstained:
@@ -251,7 +253,10 @@ class RAG:
         timings["total_ms"] = (time.perf_counter() - t0) * 1000
         answer.text, answer.citations, answer.abstained = draft.text, draft.citations, draft.abstained
         answer.answerer, answer.abstain_reason = corpus.answerer.name, draft.reason
-        answer.support, answer.coverage = round(draft.support, 4), round(draft.coverage, 4)
+        answer.form, answer.direct_answer, answer.direct_citation = draft.form, draft.direct_answer, draft.direct_citation
+        answer.confidence = round(draft.confidence, 4)
+        if draft.abstained:
+            answer.text = refusal_text(answer.scope)
         answer.timings = timings
         if streaming:
             yield from (re.findall(r".+?\[\d+\]\s*|.+$", answer.text) if not answer.abstained else [answer.text])
@@ -352,6 +357,19 @@ def _filters(sources: list[str] | None, date_from: date | str | None, date_to: d
     except ValueError:
         raise InvalidQuestionError(f"Dates must look like 2023-05-30 (got {date_from!r} .. {date_to!r}).") from None
     return filters
+
+
+def _scope(articles: dict[str, dict[str, Any]], filters: Filters) -> str:
+    """What a question searched, in words: "the 5 indexed articles", or the filtered part of them."""
+    total = len(articles)
+    everything = f"the {total} indexed article{'s' if total != 1 else ''}"
+    if not filters.sources and filters.date_from is None and filters.date_to is None:
+        return everything
+    ids = filters.article_ids(articles)
+    low, high = filters.bounds()
+    kept = [a for a, m in articles.items() if (ids is None or a in ids)
+            and (low is None or (m.get("date_int") or 0) >= low) and (high is None or 0 < (m.get("date_int") or 0) <= high)]
+    return f"the {len(kept)} of {everything} that match the filter"
 
 
 def _looks_like_chroma(path: Path) -> bool:
