@@ -1,142 +1,108 @@
-"""The offline, extractive answerer: picks the few article sentences that answer the question, cites each.
+"""The offline, extractive answerer: the sentences that answer the question, cited, with a direct answer first.
 
-How a sentence is scored (all inputs computed at ingest except the question's own embedding):
-  dense    cosine between the question and the sentence embeddings (MiniLM; catches paraphrase)
-  coverage share of the question's key terms, weighted by IDF, that the sentence (plus the
-           sentence before it when it opens with a pronoun) contains; a term no article uses
-           weighs most, since the articles cannot be about it
-  support  = DENSE_WEIGHT * dense + (1 - DENSE_WEIGHT) * coverage
-The answer abstains when the best support is below `min_support`, when the chosen sentences cover
-less than `min_coverage` of the key terms, when the question asks for a kind of answer (a date, a
-number) that no chosen sentence holds, or when the question asks what happened and the articles
-only say it was planned or possible (the near miss: a speech announced, not reported).
+1. Every sentence of the retrieved passages is a candidate. Each gets a few signals (`FEATURES`):
+   how close its MiniLM embedding is to the question's (and its neighbours'), how much of the
+   question's key terms it holds (IDF-weighted, from the keyword index), whether it holds something
+   of the kind the question asks for that the question does not already name (a date for "when", a
+   name for "who": rag/question.py, rag/spans.py), how new its words are, its passage's retrieval
+   score and rank, and where it sits in its article.
+2. A logistic model combines them into the probability that the sentence holds the answer. Its
+   weights are fitted on data (`benchmarks/fit_answerer.py`, over BBC and seed question sets; the
+   fitted file is rag/answer_model.json, with the split it never saw and the figures it reached),
+   not set by hand.
+3. The best sentence, and up to two more whose probability is close enough (a ratio fitted with
+   the weights), become the cited quotes. A factoid question's answer opens with the short answer
+   (a name, date or figure) cut verbatim out of a cited quote. A broad question ("summarise",
+   "what do the articles say about") gets an overview: the most relevant, non-redundant sentences
+   (maximal marginal relevance) grouped by article.
+4. One calibrated decision to abstain: the best sentence's probability against a threshold chosen
+   on the fitting split (the trade-off table between refusing answerable and answering
+   unanswerable questions is in BENCHMARKS.md).
 """
 
 from __future__ import annotations
 
+import json
+import math
 import re
 from dataclasses import dataclass, field
+from functools import lru_cache
+from importlib import resources
 
 import numpy as np
 
 from .keyword import KeywordIndex
+from .question import QuestionShape, question_shape
 from .schema import Citation, Passage
+from .spans import Span, new_spans
 from .store import sentence_id
-from .text import terms, words
+from .text import terms
 
-DENSE_WEIGHT = 0.5
-EXTRA_SENTENCE_RATIO = 0.85  # a further sentence joins the answer when its support is this close to the best
-WHY_RATIO = 0.7  # a cause-giving sentence this close to the best answers a "why" instead
-ABSTAIN_TEXT = "The articles don't say. None of the indexed articles supports an answer to this question."
-
-# Words that shape a question but carry none of its subject.
-_QUESTION_TERMS = frozenset(terms(
+# Words that shape a question but carry none of its subject (general English, not any article's wording).
+QUESTION_TERMS = frozenset(terms(
     "what which who whom whose when where why how did does do is are was were has have had "
-    "say said says saying according article articles mention mentioned mentions report reported describe described "
-    "tell told happen happened occur mean explain give reason quoted quote make made put take place regarding"))
-# "according to the Bloomberg report", "in the Good Authority article": which article, not what about.
-_SOURCE_PHRASE = re.compile(
-    r",?\s*\b(?:according to|in|from|by)\s+(?:the\s+)?(?:[\w.&'’-]+\s+){0,4}?"
-    r"(?:article|report|analysis|piece|op-ed|story|column|editorial|opinion)\b", re.IGNORECASE)
-# A sentence opening with a pronoun or a "the minister"-like phrase needs the sentence before it to say who.
-_ANAPHOR_START = re.compile(
-    r"^(?:he|she|they|it|this|these|that|those|his|her|their|its|such|"
-    r"the (?:\w+ ){0,2}(?:minister|official|officials|spokesman|spokeswoman|spokesperson|president|secretary|company|firm|"
-    r"move|decision|meeting|plan|strategy|step|measure|measures|policy|deal|trip|visit|outlet|agency|"
-    r"administration|report|proposal|rejection|incident|minister's))\b", re.IGNORECASE)
-# Anaphors inside a sentence: "..., he said", "such a move".
-_INNER_ANAPHOR = re.compile(r"\b(?:he|she|they) (?:said|added|told|noted|argued|says)\b|\bsuch an? (?:move|step|decision)\b",
-                            re.IGNORECASE)
-# Questions about what someone said, discussed or agreed need an answer that reports that act.
-_SPEECH_ACTS = {
-    "say": "say state statement tell call note remark argu add quot accord claim announc",
-    "discuss": "discuss talk convers negoti",
-    "agre": "agre agreement deal accord sign",
-    "decid": "decid decis",
-    "announc": "announc unveil",
-    "promis": "promis pledg vow",
-    "propos": "propos suggest offer",
-}
-_SPEECH_ACT_TERMS = {act: frozenset(group.split()) for act, group in _SPEECH_ACTS.items()}
-_MONTH = r"(?:January|February|March|April|May|June|July|August|September|October|November|December|Jan\.|Feb\.|Aug\.|Sept?\.|Oct\.|Nov\.|Dec\.)"
-_DATE_EXPR = re.compile(
-    rf"\b{_MONTH}\b|\b(?:19|20)\d\d\b|\b(?:Monday|Tuesday|Wednesday|Thursday|Friday|Saturday|Sunday)\b"
-    r"|\b(?:last|this|next|earlier this|later this) (?:week|month|year|summer|winter|spring|autumn|fall)\b|\byesterday\b|\btoday\b"
-    r"|\b(?:mid|early|late)-?\s?(?:June|July|\d{4})\b", re.IGNORECASE)
-_NUMBER_EXPR = re.compile(
-    r"(?<![\w-])\$?(?!(?:19|20)\d\d\b)\d[\d,.]*(?![\w-])|\b(?:one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|dozen|hundred|thousand|million|billion|trillion|half)\b",
-    re.IGNORECASE)
-_NAME_EXPR = re.compile(r"(?<!^)(?<![.!?]\s)\b[A-Z][a-z]+(?:\s[A-Z][a-z]+)*")
-_PAST_QUESTION = re.compile(r"\b(?:did|was|were|had)\b|\bwhat happened\b", re.IGNORECASE)
-_NOT_YET = re.compile(
-    r"\b(?:will|plans? to|planned to|planning to|expected to|scheduled to|set to|supposed to|going to|might|"
-    r"possibility|possible|proposed|proposal|hoped-for|hopes? to)\b", re.IGNORECASE)
-_CAUSAL = re.compile(
-    r"\b(?:because|due to|in response to|in retaliation|as long as|for (?:his|her|its|their) role|over the role|"
-    r"following concerns|response to|reason|so that|since)\b", re.IGNORECASE)
+    "say said says according article articles report reported mention mentioned tell told happen happened "
+    "name named kind type sort summarise summarize overview compare describe"))
+# A sentence that opens by pointing back ("He said...", "The move...") needs the one before it to be understood.
+_ANAPHOR = re.compile(r"^(?:he|she|they|it|this|these|that|those|his|her|their|its|such|there|the (?:move|decision|"
+                      r"company|firm|group|club|team|deal|plan|report|minister|official|spokesman|spokeswoman))\b",
+                      re.IGNORECASE)
+_KIND_FAMILY = {"date": "date", "count": "number", "amount": "number", "duration": "number", "person": "name",
+                "place": "name", "entity": "name", "quote": "quote", "reason": "cause"}
+
+FEATURES = (
+    "dense",             # cosine(question, sentence)
+    "dense_gap",         # dense minus the best dense among the candidates
+    "dense_neighbour",   # best cosine of the question with the sentence before or after
+    "coverage",          # IDF-weighted share of the question's key terms in the quote
+    "coverage_gap",      # coverage minus the best coverage among the candidates
+    "coverage_window",   # coverage of the sentence with its neighbours
+    "novelty",           # share of the sentence's terms the question does not use
+    "has_date", "has_number", "has_name", "has_quote", "has_cause",  # the asked kind, new to the question
+    "kind_missing",      # the question asks for a kind this sentence does not hold
+    "passage_score",     # fused retrieval score of its passage, relative to the best passage
+    "passage_rank",      # 1 / rank of its passage
+    "lead_sentence",     # the article's first sentence
+    "position",          # log of its character offset in the article
+    "length",            # log of its word count
+    "anaphor",           # opens by pointing back: the quote includes the sentence before
+    "subject",           # share of the question's proper names (its subject) in the sentence and its neighbours
+    "bigram",            # share of the question's adjacent key-term pairs that the quote keeps together
+)
+# What the abstention decision looks at, per question, once the sentences are scored.
+QUESTION_FEATURES = (
+    "top_score", "score_gap", "max_coverage", "top_coverage", "max_dense", "top_dense", "top_has_kind",
+    "kind_in_top3", "unmatched", "unmatched_rarest", "factoid", "top_missing", "top_missing_rarest",
+)
+# What decides which span of the cited quotes is the short answer.
+SPAN_FEATURES = (
+    "sentence_rank",     # 1 / (1 + position of its quote among the cited ones)
+    "score_gap",         # the ranker's score of its sentence below the best
+    "distance",          # log of the characters between it and the nearest of the question's words
+    "after_anchor",      # it follows the nearest of the question's words
+    "redundancy",        # log of how many of the top sentences repeat it
+    "words",             # log of its word count
+)
 
 
-_TYPE_NOUN = re.compile(r"\b(?:what|which)\s+(?:day|date|year|month|time|kind|type|sort)\b", re.IGNORECASE)
-_UNITS = r"(?:years?|months?|weeks?|days?|hours?|minutes?|decades?)"
-_DURATION_EXPR = re.compile(rf"\b(?:\d[\d,.]*|one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|several|a few|a|an)\s+{_UNITS}\b",
-                            re.IGNORECASE)
-_AMOUNT_EXPR = re.compile(r"[$€£¥]\s?\d|\b\d[\d,.]*\s?(?:%|percent|per cent|million|billion|trillion|dollars|yuan|euros)\b",
-                          re.IGNORECASE)
-
-
-def expected_answer_type(question: str) -> str | None:
-    q = question.strip().lower()
-    if re.match(r"(?:when|since when|in what year|on what (?:date|day))\b", q) or re.search(r"\b(?:what|which) (?:year|month|date|day)\b", q):
-        return "date"
-    if re.search(r"\bhow many\b|\b(?:what|which) number\b", q):
-        return "count"
-    if re.search(r"\bhow much\b|\b(?:what|which) (?:percentage|percent|amount|sum)\b", q):
-        return "amount"
-    if re.search(r"\bhow long\b", q):
-        return "duration"
-    if re.search(r"\bhow old\b", q):
-        return "number"
-    if re.match(r"(?:who|whom|whose)\b", q):
-        return "name"
-    return None
-
-
-def _has_type(kind: str | None, text: str, question: str) -> bool:
-    if kind is None:
-        return True
-    if kind == "date":
-        return bool(_DATE_EXPR.search(text))
-    if kind == "number":
-        return bool(_NUMBER_EXPR.search(text))
-    if kind == "amount":
-        return bool(_AMOUNT_EXPR.search(text))
-    if kind == "duration":
-        return bool(_DURATION_EXPR.search(text))
-    if kind == "count":
-        # "how many people": a number within a few words before the thing counted.
-        counted = terms(" ".join(re.split(r"\bhow many\b", question, flags=re.IGNORECASE)[-1].split()[:2]))
-        tokens = words(text)
-        for i, token in enumerate(tokens):
-            if _NUMBER_EXPR.fullmatch(token) and set(terms(" ".join(tokens[i + 1:i + 4]))) & set(counted):
-                return True
-        return False
-    asked = {w.lower() for w in words(question)}
-    return any(any(w.lower() not in asked for w in m.group().split()) for m in _NAME_EXPR.finditer(text))
+def refusal_text(scope: str) -> str:
+    """What a refusal says: plainly that the articles don't say, and what was searched."""
+    return f"The articles don't say. I could not find an answer to this in {scope}."
 
 
 @dataclass
-class _Candidate:
+class Candidate:
     passage: Passage
-    start: int  # quote span in article offsets (may include the sentence before a pronoun)
+    index: int  # sentence index in the passage
+    start: int  # quote span in article offsets (with the sentence before when it points back)
     end: int
     quote: str
     sentence: str
     embedding: np.ndarray
-    covered: set[str] = field(default_factory=set)
-    dense: float = 0.0
-    coverage: float = 0.0
-    support: float = 0.0
-    gives_cause: bool = False
+    features: np.ndarray = field(default_factory=lambda: np.zeros(len(FEATURES), dtype=np.float32))
+    score: float = 0.0  # the ranker's score: higher holds the answer more likely
+    window_terms: frozenset[str] = frozenset()  # terms of the sentence and its neighbours
+    spans: list[Span] = field(default_factory=list)  # of the asked kind, new to the question, in quote offsets
 
 
 @dataclass
@@ -144,144 +110,308 @@ class Draft:
     text: str
     citations: list[Citation]
     abstained: bool
-    support: float
-    coverage: float = 0.0
-    reason: str | None = None  # why it abstained
+    confidence: float = 0.0
+    form: str = "sentences"
+    direct_answer: str | None = None
+    direct_citation: int | None = None
+    reason: str | None = None  # why it abstained, in words
+
+
+@dataclass(frozen=True)
+class AnswerModel:
+    """Two small fitted models and the decisions calibrated with them (benchmarks/fit_answerer.py).
+
+    The sentence ranker is linear over standardised `FEATURES`, fitted on pairs (a sentence that
+    holds the answer against one of the same question that does not). The abstention model is a
+    logistic regression over `QUESTION_FEATURES`: the probability that the articles answer the question."""
+
+    mean: np.ndarray
+    scale: np.ndarray
+    weights: np.ndarray
+    extra_margin: float  # a further sentence joins when its score is within this margin of the best
+    q_mean: np.ndarray
+    q_scale: np.ndarray
+    q_weights: np.ndarray
+    q_bias: float
+    abstain_below: float  # probability that the question is answered, under which the answer abstains
+    span_mean: np.ndarray
+    span_scale: np.ndarray
+    span_weights: np.ndarray
+    span_bias: float
+    direct_above: float  # the short answer opens the answer only when its probability is at least this
+    broad_abstain_below: float  # broad questions: abstain when the best key-term coverage is below this
+    mmr_lambda: float  # overviews: relevance vs novelty
+
+    @classmethod
+    def from_dict(cls, data: dict) -> "AnswerModel":
+        if (tuple(data["features"]) != FEATURES or tuple(data["question_features"]) != QUESTION_FEATURES
+                or tuple(data["span_features"]) != SPAN_FEATURES):
+            raise ValueError("the answer model was fitted on other features; refit with benchmarks/fit_answerer.py")
+        v = lambda key: np.asarray(data[key], np.float32)  # noqa: E731
+        return cls(v("mean"), v("scale"), v("weights"), float(data["extra_margin"]), v("q_mean"), v("q_scale"),
+                   v("q_weights"), float(data["q_bias"]), float(data["abstain_below"]), v("span_mean"), v("span_scale"),
+                   v("span_weights"), float(data["span_bias"]), float(data["direct_above"]),
+                   float(data["broad_abstain_below"]), float(data["mmr_lambda"]))
+
+    def scores(self, x: np.ndarray) -> np.ndarray:
+        return ((x - self.mean) / self.scale) @ self.weights
+
+    def answered_probability(self, q: np.ndarray) -> float:
+        return _sigmoid(float(((q - self.q_mean) / self.q_scale) @ self.q_weights + self.q_bias))
+
+    def span_probability(self, x: np.ndarray) -> float:
+        return _sigmoid(float(((x - self.span_mean) / self.span_scale) @ self.span_weights + self.span_bias))
+
+
+def _sigmoid(z: float) -> float:
+    return 1.0 / (1.0 + math.exp(-max(-50.0, min(50.0, z))))
+
+
+@lru_cache(maxsize=1)
+def default_model() -> AnswerModel:
+    data = json.loads(resources.files("rag").joinpath("answer_model.json").read_text(encoding="utf-8"))
+    return AnswerModel.from_dict(data)
+
+
+@dataclass
+class Analysis:
+    """One question against its retrieved passages: its shape, key terms and scored candidates."""
+
+    shape: QuestionShape
+    key: dict[str, float]  # key term -> IDF
+    candidates: list[Candidate]  # best first once scored
+    unmatched: float  # IDF-weighted share of the key terms no candidate sentence holds
+    unmatched_rarest: float  # the IDF of the rarest such term, over the largest IDF possible
+    largest_idf: float = 1.0
+
+    def question_features(self) -> np.ndarray:
+        c = self.candidates
+        f = np.zeros(len(QUESTION_FEATURES), dtype=np.float32)
+        if not c:
+            return f
+        col = FEATURES.index
+        kinds = [cand.features[col("kind_missing")] == 0 for cand in c]
+        f[0] = c[0].score
+        f[1] = c[0].score - c[1].score if len(c) > 1 else 1.0
+        f[2] = max(cand.features[col("coverage")] for cand in c)
+        f[3] = c[0].features[col("coverage")]
+        f[4] = max(cand.features[col("dense")] for cand in c)
+        f[5] = c[0].features[col("dense")]
+        f[6] = 1.0 if kinds[0] else 0.0
+        f[7] = 1.0 if any(kinds[:3]) else 0.0
+        f[8] = self.unmatched
+        f[9] = self.unmatched_rarest
+        f[10] = 1.0 if self.shape.factoid else 0.0
+        # What the best sentences leave out: a near miss discusses the topic but not the detail asked.
+        held = set().union(*(cand.window_terms for cand in c[:3]))
+        missing = [t for t in self.key if t not in held]
+        total = sum(self.key.values()) or 1.0
+        f[11] = sum(self.key[t] for t in missing) / total
+        f[12] = max((self.key[t] for t in missing), default=0.0) / self.largest_idf
+        return f
 
 
 class ExtractiveAnswerer:
     name = "extractive"
 
-    def __init__(self, keyword: KeywordIndex, max_sentences: int, min_support: float, min_coverage: float) -> None:
+    def __init__(self, keyword: KeywordIndex, max_sentences: int = 3, model: AnswerModel | None = None,
+                 overview_sentences: int = 6) -> None:
         self.keyword = keyword
         self.max_sentences = max_sentences
-        self.min_support = min_support
-        self.min_coverage = min_coverage
+        self.model = model or default_model()
+        self.overview_sentences = overview_sentences
+
+    # --- signals ----------------------------------------------------------------------------------
 
     def key_terms(self, question: str) -> dict[str, float]:
-        subject = _TYPE_NOUN.sub(" ", _SOURCE_PHRASE.sub(" ", question))  # "what day": the day is the answer
-        return {t: self.keyword.idf(t) for t in dict.fromkeys(terms(subject)) if t not in _QUESTION_TERMS}
+        return {t: self.keyword.idf(t) for t in dict.fromkeys(terms(question)) if t not in QUESTION_TERMS}
 
-    def candidates(self, question: str, query_embedding: np.ndarray, passages: list[Passage],
-                   sentence_embeddings: dict[str, np.ndarray], key: dict[str, float] | None = None) -> list[_Candidate]:
-        """Candidate sentences, best support first; `key` is `key_terms(question)` when already computed."""
-        key = self.key_terms(question) if key is None else key
+    def analyse(self, question: str, query_embedding: np.ndarray, passages: list[Passage],
+                sentence_embeddings: dict[str, np.ndarray]) -> Analysis:
+        """Every sentence of the passages, once, with its features, scored and sorted best first."""
+        shape = question_shape(question)
+        key = self.key_terms(question)
         total = sum(key.values()) or 1.0
+        asked_words = {w.lower() for w in re.findall(r"[\w'’-]+", question)}
+        asked_terms = set(terms(question))
+        ordered_key = [t for t in terms(question) if t in key]
+        pairs = {(a, b) for a, b in zip(ordered_key, ordered_key[1:]) if a != b}
+        subject = set(terms(" ".join(_proper_names(question))))
+        best_score = max((p.score for p in passages), default=0.0) or 1.0
+        family = _KIND_FAMILY.get(shape.kind)
         seen: set[tuple[str, int]] = set()
-        out: list[_Candidate] = []
-        for passage in passages:
+        found_terms: set[str] = set()
+        out: list[Candidate] = []
+        for rank, passage in enumerate(passages, start=1):
+            texts = [passage.text[s.start - passage.start:s.end - passage.start] for s in passage.sentences]
+            term_lists = [terms(t) for t in texts]
+            vectors = [sentence_embeddings.get(sentence_id(passage.article_id, s.start)) for s in passage.sentences]
             for i, sent in enumerate(passage.sentences):
-                if (passage.article_id, sent.start) in seen:
+                found_terms.update(term_lists[i])
+                if (passage.article_id, sent.start) in seen or vectors[i] is None:
                     continue
                 seen.add((passage.article_id, sent.start))
-                text = passage.text[sent.start - passage.start: sent.end - passage.start]
-                if len(text.split()) < 5 or not re.search(r"[.!?\"”’)\]]$", text):
-                    continue  # headings and fragments are not answers
-                embedding = sentence_embeddings.get(sentence_id(passage.article_id, sent.start))
-                if embedding is None:
-                    continue
-                start = sent.start
-                antecedent = None
-                if i > 0 and (_ANAPHOR_START.match(text) or _INNER_ANAPHOR.search(text)):
-                    antecedent = passage.sentences[i - 1]
-                    start = antecedent.start  # name who "he" is
-                quote = passage.text[start - passage.start: sent.end - passage.start]
-                covered = set(terms(quote)) & set(key)
-                c = _Candidate(passage, start, sent.end, quote, text, embedding, covered)
-                c.dense = float(query_embedding @ embedding)
-                if antecedent is not None:  # the quote is both sentences: judge it by the closer one
-                    before = sentence_embeddings.get(sentence_id(passage.article_id, antecedent.start))
-                    if before is not None:
-                        c.dense = max(c.dense, float(query_embedding @ before))
-                c.coverage = sum(key[t] for t in covered) / total
-                c.support = DENSE_WEIGHT * c.dense + (1 - DENSE_WEIGHT) * c.coverage
-                c.gives_cause = bool(_CAUSAL.search(quote))
+                text = texts[i]
+                if len(text.split()) < 4:
+                    continue  # headings, bylines and fragments are not answers
+                anaphor = i > 0 and bool(_ANAPHOR.match(text))
+                start = passage.sentences[i - 1].start if anaphor else sent.start
+                quote = passage.text[start - passage.start:sent.end - passage.start]
+                window_terms = set().union(*term_lists[max(0, i - 1):i + 2])
+                c = Candidate(passage, i, start, sent.end, quote, text, vectors[i], window_terms=frozenset(window_terms))
+                quote_list = (term_lists[i - 1] if anaphor else []) + term_lists[i]
+                quote_terms = set(quote_list)
+                sentence_terms = set(term_lists[i])
+                neighbours = [float(query_embedding @ v) for v in (vectors[i - 1] if i > 0 else None,
+                                                                    vectors[i + 1] if i + 1 < len(vectors) else None)
+                              if v is not None]
+                c.spans = new_spans(quote, shape.kind, asked_words) if family else []
+                f = c.features
+                f[0] = float(query_embedding @ vectors[i])
+                f[2] = max(neighbours, default=f[0])
+                f[3] = sum(w for t, w in key.items() if t in quote_terms) / total
+                f[5] = sum(w for t, w in key.items() if t in window_terms) / total
+                f[6] = len(sentence_terms - asked_terms) / max(1, len(sentence_terms))
+                if family:
+                    f[7 + ("date", "number", "name", "quote", "cause").index(family)] = 1.0 if c.spans else 0.0
+                    f[12] = 0.0 if c.spans else 1.0
+                f[13] = passage.score / best_score
+                f[14] = 1.0 / rank
+                f[15] = 1.0 if (passage.chunk_id.endswith("#0") and i == 0) else 0.0
+                f[16] = math.log1p(sent.start / 500)
+                f[17] = math.log1p(len(text.split()))
+                f[18] = 1.0 if anaphor else 0.0
+                f[19] = len(subject & window_terms) / len(subject) if subject else 1.0
+                adjacent = set(zip(quote_list, quote_list[1:]))
+                f[20] = len(pairs & adjacent) / len(pairs) if pairs else 0.0
                 out.append(c)
-        out.sort(key=lambda c: c.support, reverse=True)
-        return out
+        if out:
+            best_dense = max(c.features[0] for c in out)
+            best_coverage = max(c.features[3] for c in out)
+            for c in out:
+                c.features[1] = c.features[0] - best_dense
+                c.features[4] = c.features[3] - best_coverage
+            scores = self.model.scores(np.stack([c.features for c in out]))
+            for c, score in zip(out, scores):
+                c.score = float(score)
+            out.sort(key=lambda c: c.score, reverse=True)
+        missing = [t for t in key if t not in found_terms]
+        largest = math.log(1 + (self.keyword.n_docs + 1) / 0.5) or 1.0
+        return Analysis(shape, key, out, sum(key[t] for t in missing) / total,
+                        max((key[t] for t in missing), default=0.0) / largest, largest)
+
+    # --- answering --------------------------------------------------------------------------------
 
     def answer(self, question: str, query_embedding: np.ndarray, passages: list[Passage],
                sentence_embeddings: dict[str, np.ndarray]) -> Draft:
-        key = self.key_terms(question)
-        ranked = self.candidates(question, query_embedding, passages, sentence_embeddings, key)
+        analysis = self.analyse(question, query_embedding, passages, sentence_embeddings)
+        ranked, shape = analysis.candidates, analysis.shape
         if not ranked:
-            return Draft(ABSTAIN_TEXT, [], True, 0.0, reason="no candidate sentence")
-        total = sum(key.values()) or 1.0
-        kind = expected_answer_type(question)
-        act = _speech_act(question)
-        # Only sentences of the right shape can answer: a date for "when", the act for "what did X say".
-        shaped = [c for c in ranked if _has_type(kind, c.quote, question)
-                  and (act is None or (_SPEECH_ACT_TERMS[act] & set(terms(c.sentence)) and c.coverage >= 0.3))]
-        if not shaped:
-            what = f"the {kind} asked for" if kind and not any(_has_type(kind, c.quote, question) for c in ranked) \
-                else f"a report of what was asked ({act})"
-            return Draft(ABSTAIN_TEXT, [], True, ranked[0].support, reason=f"no passage gives {what}")
-        # A "why" is answered by a sentence that gives a cause, when a close enough one does.
-        if re.match(r"\s*why\b", question, re.IGNORECASE):
-            causes = [c for c in shaped if c.gives_cause and c.support >= WHY_RATIO * shaped[0].support]
-            shaped = causes or shaped
-        ranked = shaped
+            return Draft("", [], True, 0.0, "refusal", reason="no sentence of the retrieved passages could answer")
+        if shape.broad:
+            return self._overview(ranked)
+        confidence = self.model.answered_probability(analysis.question_features())
+        if confidence < self.model.abstain_below:
+            return Draft("", [], True, confidence, "refusal",
+                         reason="no retrieved sentence is likely enough to answer the question")
+        chosen = self._choose(ranked)
+        citations = [_citation(n, c) for n, c in enumerate(chosen, start=1)]
+        quotes = " ".join(f"{c.quote} [{cit.n}]" for c, cit in zip(chosen, citations))
+        direct = best_span(chosen, ranked, question, self.model) if shape.factoid else None
+        if direct is not None and direct[2] >= self.model.direct_above:
+            n, span, _ = direct
+            return Draft(f"{span} [{n}].\n\n{quotes}", citations, False, confidence, "direct", span, n)
+        return Draft(quotes, citations, False, confidence, "sentences")
+
+    def _choose(self, ranked: list[Candidate]) -> list[Candidate]:
         best = ranked[0]
         chosen = [best]
         for c in ranked[1:]:
-            if len(chosen) >= self.max_sentences or c.support < EXTRA_SENTENCE_RATIO * best.support:
+            if len(chosen) >= self.max_sentences or c.score < best.score - self.model.extra_margin:
                 break
-            overlapping = next((o for o in chosen if _overlaps(c, o)), None)
-            if overlapping is not None:
-                _merge(overlapping, c)  # one quote for neighbouring sentences of one article
-                continue
-            if any(float(c.embedding @ o.embedding) > 0.85 for o in chosen):
-                continue  # the same fact again, maybe from another article
+            if any(_overlaps(c, o) for o in chosen) or any(float(c.embedding @ o.embedding) > 0.9 for o in chosen):
+                continue  # the same words, or the same fact again from another article
             chosen.append(c)
+        return chosen
 
-        covered = set().union(*(c.covered for c in chosen))
-        coverage = sum(key[t] for t in covered) / total
-        reason = None
-        if best.support < self.min_support:
-            reason = f"support {best.support:.2f} < {self.min_support}"
-        elif coverage < self.min_coverage:
-            reason = f"coverage {coverage:.2f} < {self.min_coverage}"
-        elif _only_announced(question, best):
-            reason = "the articles only say it was planned or possible"
-        if reason:
-            return Draft(ABSTAIN_TEXT, [], True, best.support, coverage, reason)
+    def _overview(self, ranked: list[Candidate]) -> Draft:
+        """Relevant, non-redundant sentences across articles (maximal marginal relevance), grouped by article."""
+        coverage = max(c.features[3] for c in ranked)
+        if coverage < self.model.broad_abstain_below:
+            return Draft("", [], True, coverage, "refusal", reason="the retrieved passages do not discuss the topic")
+        lam = self.model.mmr_lambda
+        pool = ranked[:40]
+        top = pool[0].score
+        relevance = {id(c): 1.0 / (1.0 + math.exp(top - c.score)) * 2 for c in pool}  # 1.0 for the best sentence
+        picked: list[Candidate] = []
+        while pool and len(picked) < self.overview_sentences:
+            def mmr(c: Candidate) -> float:
+                redundancy = max((float(c.embedding @ p.embedding) for p in picked), default=0.0)
+                return lam * relevance[id(c)] - (1 - lam) * redundancy
+            nxt = max(pool, key=mmr)
+            pool.remove(nxt)
+            if not any(_overlaps(nxt, p) for p in picked):
+                picked.append(nxt)
+        # Group by article, articles in order of their best passage, sentences in article order.
+        order: dict[str, int] = {}
+        for c in sorted(picked, key=lambda c: c.passage.rank):
+            order.setdefault(c.passage.article_id, len(order))
+        picked.sort(key=lambda c: (order[c.passage.article_id], c.start))
+        citations = [_citation(n, c) for n, c in enumerate(picked, start=1)]
+        lines = []
+        for article_id in order:
+            group = [(c, cit) for c, cit in zip(picked, citations) if c.passage.article_id == article_id]
+            head = group[0][0].passage
+            label = head.title or head.source
+            if head.date:
+                label += f" ({head.date})"
+            lines.append(f"{label}: " + " ".join(f"{c.quote} [{cit.n}]" for c, cit in group))
+        return Draft("\n\n".join(lines), citations, False, coverage, "overview")
 
-        citations = [
-            Citation(n=n, source=c.passage.source, title=c.passage.title, publisher=c.passage.publisher,
-                     date=c.passage.date, quote=c.quote, start=c.start, end=c.end,
-                     score=round(max(0.0, min(1.0, c.support)), 4), chunk_id=c.passage.chunk_id)
-            for n, c in enumerate(chosen, start=1)
-        ]
-        text = " ".join(f"{c.quote} [{cit.n}]" for c, cit in zip(chosen, citations))
-        return Draft(text, citations, False, best.support, coverage)
+
+def _proper_names(question: str) -> list[str]:
+    """The question's capitalised words, but its first word: usually who or what it is about."""
+    tokens = re.findall(r"[\w'’-]+", question)
+    return [t for t in tokens[1:] if t[:1].isupper()]
 
 
-def _overlaps(a: _Candidate, b: _Candidate) -> bool:
+def span_candidates(chosen: list[Candidate], ranked: list[Candidate], question: str) -> list[tuple[int, str, np.ndarray]]:
+    """(citation number, span text, SPAN_FEATURES) for each span of the asked kind in the cited quotes."""
+    asked = set(terms(question)) - QUESTION_TERMS
+    top = [c.quote.lower() for c in ranked[:10]]
+    out = []
+    for n, c in enumerate(chosen, start=1):
+        anchors = [m.start() for m in re.finditer(r"[\w'’-]+", c.quote) if set(terms(m.group())) & asked]
+        for span in c.spans:
+            if span.kind == "reason":
+                continue
+            nearest = min(anchors, key=lambda a: abs(span.start - a), default=None)
+            f = np.zeros(len(SPAN_FEATURES), dtype=np.float32)
+            f[0] = 1.0 / n
+            f[1] = ranked[0].score - c.score
+            f[2] = math.log1p(abs(span.start - nearest)) if nearest is not None else math.log1p(len(c.quote))
+            f[3] = 1.0 if nearest is not None and span.start > nearest else 0.0
+            f[4] = math.log1p(sum(span.text.lower() in t for t in top))
+            f[5] = math.log1p(len(span.text.split()))
+            out.append((n, span.text, f))
+    return out
+
+
+def best_span(chosen: list[Candidate], ranked: list[Candidate], question: str,
+              model: AnswerModel) -> tuple[int, str, float] | None:
+    """(citation number, span, probability): the likeliest short answer, cut verbatim from a cited quote."""
+    scored = [(n, text, model.span_probability(f)) for n, text, f in span_candidates(chosen, ranked, question)]
+    return max(scored, key=lambda item: item[2], default=None)
+
+
+def _overlaps(a: Candidate, b: Candidate) -> bool:
     return a.passage.article_id == b.passage.article_id and a.start < b.end and b.start < a.end
 
 
-def _merge(into: _Candidate, other: _Candidate) -> None:
-    p = into.passage if into.passage.start <= other.passage.start else other.passage
-    start, end = min(into.start, other.start), max(into.end, other.end)
-    if end > p.end:  # spans two chunks: quote only what one chunk holds
-        return
-    into.start, into.end = start, end
-    into.quote = p.text[start - p.start: end - p.start]
-    into.passage = p
-    into.covered |= other.covered
-
-
-def _speech_act(question: str) -> str | None:
-    asked = set(terms(question))
-    return next((act for act in _SPEECH_ACT_TERMS if act in asked), None)
-
-
-def _only_announced(question: str, best: _Candidate) -> bool:
-    """A question about what happened, answered by a sentence that says it was planned or possible
-    and leaves part of the question uncovered (the near miss: a speech announced, not reported)."""
-    if not _PAST_QUESTION.search(question) or _NOT_YET.search(question) or re.search(r"\bto be\b", question):
-        return False
-    return bool(_NOT_YET.search(best.sentence)) and best.coverage < 0.8
+def _citation(n: int, c: Candidate) -> Citation:
+    p = c.passage
+    return Citation(n=n, source=p.source, title=p.title, publisher=p.publisher, date=p.date, quote=c.quote,
+                    start=c.start, end=c.end, score=round(1.0 / (1.0 + math.exp(-c.score)), 4), chunk_id=p.chunk_id)
 
 
 class LeadAnswerer:
@@ -293,7 +423,7 @@ class LeadAnswerer:
     def answer(self, question: str, query_embedding: np.ndarray, passages: list[Passage],
                sentence_embeddings: dict[str, np.ndarray]) -> Draft:
         if not passages or not passages[0].sentences:
-            return Draft(ABSTAIN_TEXT, [], True, 0.0, reason="nothing retrieved")
+            return Draft("", [], True, 0.0, "refusal", reason="nothing was retrieved")
         p, s = passages[0], passages[0].sentences[0]
         quote = p.text[s.start - p.start: s.end - p.start]
         citation = Citation(n=1, source=p.source, title=p.title, publisher=p.publisher, date=p.date, quote=quote,

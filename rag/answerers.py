@@ -22,7 +22,7 @@ from typing import Protocol
 
 import numpy as np
 
-from .answer import ABSTAIN_TEXT, Draft, ExtractiveAnswerer, LeadAnswerer
+from .answer import Draft, ExtractiveAnswerer, LeadAnswerer
 from .citations import check_answer, says_dont_know
 from .errors import SettingsError
 from .keyword import KeywordIndex
@@ -63,7 +63,7 @@ def register(name: str) -> Callable[[Callable[[AnswererContext], Answerer]], Cal
 @register("extractive")
 def _extractive(ctx: AnswererContext) -> Answerer:
     s = ctx.settings
-    return ExtractiveAnswerer(ctx.keyword, s.max_answer_sentences, s.min_support, s.min_coverage)
+    return ExtractiveAnswerer(ctx.keyword, s.max_answer_sentences)
 
 
 @register("lead")
@@ -118,7 +118,7 @@ def _checked(raw: str, passages: list[Passage]) -> GeneratedDraft:
     if checked.abstained:
         reason = ("the model found no support in the passages" if says_dont_know(raw)
                   else "no sentence of the model's answer carried a valid citation")
-        return GeneratedDraft(ABSTAIN_TEXT, [], True, 0.0, reason=reason, citation_check=checked.stats)
+        return GeneratedDraft("", [], True, 0.0, reason=reason, citation_check=checked.stats)
     return GeneratedDraft(checked.text, checked.citations, False, 0.0, citation_check=checked.stats)
 
 

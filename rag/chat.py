@@ -6,42 +6,59 @@ import re
 from typing import TYPE_CHECKING, Any
 
 from .schema import Answer
-from .text import words
 
 if TYPE_CHECKING:
     from .engine import RAG
 
 # A follow-up leans on the previous turn: it opens with a connective or points back with a pronoun.
 _FOLLOW_UP = re.compile(
-    r"^(?:and|but|so|also|what about|how about|then)\b|\b(?:that|this|it|they|them|their|he|she|his|her|those|these|there)\b",
+    r"^(?:and|but|so|also|what about|how about|then)\b|\b(?:that|this|it|they|them|their|he|she|him|his|her|those|"
+    r"these|there)\b|^\W*(?:who|whom|when|where|why|how|what|which)(?: \w+)?\W*$",
     re.IGNORECASE)
 _LEADING_CONNECTIVE = re.compile(r"^(?:and|but|so|also|then)\s*,?\s*", re.IGNORECASE)
-
-
 _PERSON_PRONOUN = re.compile(r"\b(?:he|she|him|her|his)\b", re.IGNORECASE)
-_NAME = re.compile(r"(?<![.!?]\s)\b[A-Z][a-z]+(?:\s+[A-Z][a-z]+)+")  # two or more capitalised words
-_QUESTION_WORDS = {"what", "which", "who", "whom", "whose", "when", "where", "why", "how", "did", "does", "do",
-                   "is", "are", "was", "were", "the", "a", "an", "and", "about", "that", "this", "it", "say", "said"}
+# "it", or "that"/"this" standing alone ("say that?"), not as a determiner ("that plant").
+_THING_PRONOUN = re.compile(r"\b(?:it|them)\b|\b(?:this|that)\b(?=\s*(?:[?.!,]|$|(?:about|for|from|with|to|in|on|at|"
+                            r"happen|happened|mean|cost|take|come)\b))", re.IGNORECASE)
+# Two or more capitalised words, not counting a question's opening word ("Which White House" -> "White House").
+_NAME = re.compile(r"(?<![.!?]\s)\b(?!(?:Who|Whom|Whose|What|Which|When|Where|Why|How|Did|Does|Do|Is|Was|Were)\b)"
+                   r"[A-Z][a-z]+(?:\s+[A-Z][a-z]+)+")
+# The wh-phrase and auxiliary a question opens with: "Why did", "How many people were", "Who".
+_WH_HEAD = re.compile(r"^\W*(?:(?:in|on|at|for|from|by) )?(?:who|whom|whose|when|where|why|how(?: \w+)?|what(?: \w+)?|"
+                      r"which(?: \w+)?)\s+(?:(?:did|does|do|is|are|was|were|has|have|had|will|would|can|could|might)\s+)?",
+                      re.IGNORECASE)
 
 
 def condense(question: str, history: list[Answer]) -> str | None:
-    """A standalone version of a follow-up, from the previous turns; None when the question stands alone.
+    """A standalone version of a follow-up, from the previous turn; None when the question stands alone.
 
-    A person pronoun is replaced by the last name mentioned in the previous question; otherwise the
-    previous question's content words are added as context.
+    - only a wh-phrase ("And when?", "Why?"): the previous question asked again with it;
+    - "he", "she", "his": the person the previous answer named (its direct answer, for "who"
+      questions), else the last full name in the previous question;
+    - "it", "that", "they": the previous question's topic (what follows its wh-phrase);
+    - otherwise the previous topic is added in brackets, for retrieval.
+    The rewrite uses only the previous turn, so its length stays bounded by two questions.
     """
     if not history or not _FOLLOW_UP.search(question):
         return None
-    previous = history[-1].standalone_question or history[-1].question
-    rest = _LEADING_CONNECTIVE.sub("", question).strip()
+    last = history[-1]
+    previous = (last.standalone_question or last.question).strip().rstrip("?")
+    rest = _LEADING_CONNECTIVE.sub("", question.strip()).strip()
     rest = rest[:1].upper() + rest[1:]
+    topic = _WH_HEAD.sub("", previous, count=1).strip() or previous
+    if re.fullmatch(r"\W*(?:who|whom|when|where|why|how(?: \w+)?|what(?: \w+)?|which(?: \w+)?)\W*", rest, re.IGNORECASE):
+        wh = rest.strip(" ?.!").lower()
+        head = _WH_HEAD.match(previous)
+        aux = re.search(r"\s(did|does|do|is|are|was|were|has|have|had|will|would|can|could|might)\s*$", head.group()) if head else None
+        return f"{wh[:1].upper()}{wh[1:]} {aux.group(1) + ' ' if aux else ''}{topic}?"
+    person = last.direct_answer if (last.direct_answer and _NAME.fullmatch(last.direct_answer)) else None
     names = _NAME.findall(previous)
-    if names and _PERSON_PRONOUN.search(rest):
-        name = names[-1]
+    if _PERSON_PRONOUN.search(rest) and (person or names):
+        name = person or names[-1]
         return _PERSON_PRONOUN.sub(lambda m: name + ("'s" if m.group().lower() in ("his", "her") else ""), rest, count=1)
-    asked = {w.lower() for w in words(question)}
-    context = [w for w in re.findall(r"[\w'’-]+", previous) if w.lower() not in asked | _QUESTION_WORDS]
-    return f"{rest.rstrip('?')} ({' '.join(context)})?"
+    if _THING_PRONOUN.search(rest):
+        return _THING_PRONOUN.sub(lambda m: topic, rest, count=1).rstrip("?") + "?"
+    return f"{rest.rstrip('?')} ({topic})?"
 
 
 class Chat:
@@ -65,7 +82,11 @@ class Chat:
                 return rewritten if rewritten.strip() and rewritten.strip() != question else None
             except LLMUnavailable:
                 pass
-        return condense(question, self.history)
+        rewritten = condense(question, self.history)
+        limit = self.bot.settings.max_question_chars
+        if rewritten and len(rewritten) > limit:  # a follow-up under the limit is never refused for its rewrite
+            rewritten = rewritten[:limit].rsplit(" ", 1)[0]
+        return rewritten
 
     def ask(self, question: str, **kwargs: Any) -> Answer:
         answer = self.bot.ask(question, standalone_question=self.standalone(question), answerer=self.answerer, **kwargs)

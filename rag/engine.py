@@ -21,6 +21,7 @@ from typing import TYPE_CHECKING, Any
 from llama_index.core.schema import QueryBundle
 from llama_index.core.vector_stores import FilterCondition, MetadataFilters
 
+from .answer import refusal_text
 from .answerers import AnswererContext, Answerer, Answerers, stream_answer
 from .embed import Embedder
 from .environment import offline
@@ -41,7 +42,6 @@ if TYPE_CHECKING:
 
 _CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f]")
 # Draft fields copied onto the Answer when the answerer fills them.
-_DRAFT_FIELDS = ("form", "direct_answer", "direct_citation", "confidence")
 
 
 def check_question(question: object, max_chars: int) -> str:
@@ -231,13 +231,11 @@ class RAG:
         timings["total_ms"] = (time.perf_counter() - t0) * 1000
         answer.text, answer.citations, answer.abstained = draft.text, draft.citations, draft.abstained
         answer.answerer, answer.abstain_reason = chosen.name, draft.reason
-        answer.support, answer.coverage = round(draft.support, 4), round(draft.coverage, 4)
         answer.citation_check = getattr(draft, "citation_check", None)
-        for name in _DRAFT_FIELDS:
-            if hasattr(draft, name):
-                setattr(answer, name, getattr(draft, name))
+        answer.form, answer.direct_answer, answer.direct_citation = draft.form, draft.direct_answer, draft.direct_citation
+        answer.confidence = round(draft.confidence, 4)
         if answer.abstained:
-            answer.form = "refusal"
+            answer.form, answer.text = "refusal", refusal_text(answer.scope)
         answer.timings = timings
         yield answer
 
@@ -326,7 +324,8 @@ def _combine(filters: MetadataFilters | None, sources: list[str] | None, date_fr
 def _scope(corpus: _Corpus, filters: MetadataFilters | None) -> str:
     """What was searched, in words (refusals name it)."""
     total = len(corpus.articles)
+    everything = f"the {total} indexed article{'s' if total != 1 else ''}"
     if filters is None or not filters.filters:
-        return f"the {total} indexed articles"
+        return everything
     matching = int(corpus.filter_index.article_mask(filters).sum())
-    return f"the {matching} of {total} indexed articles that match the filters"
+    return f"the {matching} of {everything} that match the filters"

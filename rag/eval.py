@@ -194,7 +194,7 @@ def score_case(case: EvalCase, answer: Answer, latency_ms: float) -> dict[str, A
     result: dict[str, Any] = {
         "id": case.id, "question": case.question, "answerable": case.answerable,
         "answer": answer.text, "abstained": answer.abstained, "abstain_reason": answer.abstain_reason,
-        "support": answer.support, "coverage": answer.coverage, "latency_ms": round(latency_ms, 2),
+        "confidence": answer.confidence, "form": answer.form, "latency_ms": round(latency_ms, 2),
         "answerer": answer.answerer, "fallback_reason": answer.fallback_reason, "citation_check": answer.citation_check,
         "citations": [c.model_dump(include={"n", "source", "quote", "start", "end", "score"}) for c in answer.citations],
     }

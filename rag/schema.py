@@ -94,8 +94,6 @@ class Answer(BaseModel):
     abstain_reason: str | None = Field(None, description="Why the answer abstained (which check failed).")
     citation_check: dict[str, int] | None = Field(
         None, description="For model answers: sentences kept and dropped, markers removed by the citation check.")
-    support: float = Field(0.0, description="Best support score among the answer's sentences (0..1).")
-    coverage: float = Field(0.0, description="IDF-weighted share of the question's key terms the answer holds (0..1).")
     passages: list[Passage] = Field(default_factory=list, description="What retrieval returned, best first.")
     timings: dict[str, float] = Field(default_factory=dict, description="Milliseconds per stage.")
 

@@ -1,0 +1,345 @@
+"""Fit how the extractive answerer combines its signals, on data, and calibrate its decisions.
+
+    python -m benchmarks.fit_answerer --index BBC_INDEX --sets ../shared/corpora/bbc_dev_qa.jsonl ... \
+        [--seed-index SEED_INDEX --seed-sets tests/regression/seed_qa.jsonl ...] [--write]
+
+For every question of every set: retrieve the passages as `ask()` does, compute each candidate
+sentence's features (rag.answer.FEATURES, the same code the answerer runs), and label the sentence
+1 when its quote holds every key-fact group of the case. Then:
+
+1. Split. A case belongs to the *fit* split or the *held* split by a hash of its first source
+   article (of its id when it has none), so questions about one article never sit on both sides.
+   Sets named with --held-sets are held whole. Nothing of the held split is used below.
+2. Logistic regression (scikit-learn, standardised features, L2, C chosen by grouped
+   cross-validation on the fit split) for P(sentence holds the answer).
+3. A grid search on the fit split for the decisions made with those probabilities: the ratio
+   under which a further sentence joins the answer (maximising key-fact accuracy while keeping
+   citation precision) and the abstention threshold: the largest threshold that refuses at most
+   `--max-refused` of the answerable questions, which then abstains on as many unanswerable ones as
+   it can. The table threshold -> (answerable refused, unanswerable abstained) is printed for both
+   splits and saved with the model.
+4. With --write, rag/answer_model.json gets the weights, the decisions, the split and the figures.
+"""
+
+from __future__ import annotations
+
+import argparse
+import hashlib
+import json
+import pickle
+import sys
+from dataclasses import dataclass, replace
+from pathlib import Path
+
+import numpy as np
+
+from rag.answer import (FEATURES, QUESTION_FEATURES, SPAN_FEATURES, AnswerModel, Analysis, ExtractiveAnswerer,
+                        best_span, span_candidates)
+from rag.eval import EvalCase, _source_match, facts_present, load_cases
+
+ROOT = Path(__file__).resolve().parent.parent
+MODEL_FILE = ROOT / "rag" / "answer_model.json"
+
+
+@dataclass
+class Row:
+    case: EvalCase
+    set_name: str
+    split: str
+    analysis: Analysis  # candidates in retrieval order; features do not depend on the model
+    labels: np.ndarray  # the quote holds every key-fact group
+    any_fact: np.ndarray  # the quote holds at least one group
+
+    @property
+    def features(self) -> np.ndarray:
+        return np.stack([c.features for c in self.analysis.candidates]) if self.analysis.candidates \
+            else np.zeros((0, len(FEATURES)), np.float32)
+
+
+def split_of(case: EvalCase, held_whole: bool) -> str:
+    if held_whole:
+        return "held"
+    key = case.sources[0] if case.sources else case.id
+    return "fit" if int(hashlib.sha1(key.encode()).hexdigest(), 16) % 2 == 0 else "held"
+
+
+def blank_model() -> AnswerModel:
+    n, q, s = len(FEATURES), len(QUESTION_FEATURES), len(SPAN_FEATURES)
+    return AnswerModel(np.zeros(n, np.float32), np.ones(n, np.float32), np.zeros(n, np.float32), 0.0,
+                       np.zeros(q, np.float32), np.ones(q, np.float32), np.zeros(q, np.float32), 0.0, 0.0,
+                       np.zeros(s, np.float32), np.ones(s, np.float32), np.zeros(s, np.float32), 0.0, 0.0, 0.5, 0.7)
+
+
+def collect(index: Path, sets: list[Path], held: set[Path], top_k: int) -> list[Row]:
+    from rag import RAG
+
+    bot = RAG(persist_dir=str(index))
+    corpus = bot._load_corpus()
+    probe = ExtractiveAnswerer(corpus.keyword, model=blank_model())
+    rows: list[Row] = []
+    for path in sets:
+        for case in load_cases(path):
+            passages = bot.retrieve(case.question, top_k=top_k)
+            q = bot._embedder.embed_query(case.question)
+            ids = list(dict.fromkeys(f"{p.article_id}@{s.start}" for p in passages for s in p.sentences))
+            analysis = probe.analyse(case.question, q, passages, bot._store.sentence_embeddings(ids))
+            facts = [facts_present(c.quote, case.key_facts) if case.answerable and case.key_facts else [False]
+                     for c in analysis.candidates]
+            rows.append(Row(case, path.name, split_of(case, path in held), analysis,
+                            np.array([all(f) for f in facts], dtype=bool), np.array([any(f) for f in facts], dtype=bool)))
+            print(f"\r{path.name}: {len(rows)} questions", end="", file=sys.stderr)
+    print(file=sys.stderr)
+    return rows
+
+
+def fit_ranker(rows: list[Row]) -> tuple[np.ndarray, np.ndarray, np.ndarray, float]:
+    """Pairwise logistic regression: a sentence holding the answer against each one of the same
+    question that does not (so the scale of a question's similarities does not matter)."""
+    from sklearn.linear_model import LogisticRegression
+
+    train = [r for r in rows if r.split == "fit" and r.case.answerable and r.labels.any() and not r.labels.all()]
+    x_all = np.concatenate([r.features for r in train])
+    mean, scale = x_all.mean(axis=0), x_all.std(axis=0) + 1e-6
+
+    def pairs(part: list[Row]) -> tuple[np.ndarray, np.ndarray]:
+        diffs = []
+        for r in part:
+            z = (r.features - mean) / scale
+            pos, neg = z[r.labels], z[~r.labels]
+            diffs.append((pos[:, None, :] - neg[None, :, :]).reshape(-1, z.shape[1]))
+        d = np.concatenate(diffs)
+        return np.concatenate([d, -d]), np.concatenate([np.ones(len(d)), np.zeros(len(d))])
+
+    def top1(weights: np.ndarray, part: list[Row]) -> float:
+        return float(np.mean([r.labels[np.argmax(((r.features - mean) / scale) @ weights)] for r in part]))
+
+    folds = [train[i::5] for i in range(5)]
+    best_c, best = 1.0, -1.0
+    for c in (0.001, 0.003, 0.01, 0.03, 0.1, 0.3, 1.0):
+        accuracy = []
+        for k in range(5):
+            rest = [r for j, f in enumerate(folds) if j != k for r in f]
+            x, y = pairs(rest)
+            w = LogisticRegression(C=c, fit_intercept=False, max_iter=3000).fit(x, y).coef_[0]
+            accuracy.append(top1(w, folds[k]))
+        if np.mean(accuracy) > best + 1e-9:
+            best_c, best = c, float(np.mean(accuracy))
+    x, y = pairs(train)
+    weights = LogisticRegression(C=best_c, fit_intercept=False, max_iter=3000).fit(x, y).coef_[0]
+    print(f"ranker: {len(train)} questions, {len(x) // 2} pairs; C={best_c}, 5-fold top-1 {best:.3f}, "
+          f"fit top-1 {top1(weights, train):.3f}")
+    return mean.astype(np.float32), scale.astype(np.float32), weights.astype(np.float32), best_c
+
+
+def scored(row: Row, model: AnswerModel, drop: np.ndarray | None = None) -> Analysis:
+    """The row's analysis scored by `model` (without the candidates `drop` marks)."""
+    cands = [c for i, c in enumerate(row.analysis.candidates) if drop is None or not drop[i]]
+    if cands:
+        for c, s in zip(cands, model.scores(np.stack([c.features for c in cands]))):
+            c.score = float(s)
+        cands = sorted(cands, key=lambda c: c.score, reverse=True)
+    a = row.analysis
+    return Analysis(a.shape, a.key, cands, a.unmatched, a.unmatched_rarest, a.largest_idf)
+
+
+def question_examples(rows: list[Row], model: AnswerModel, augment: bool) -> tuple[np.ndarray, np.ndarray]:
+    """(question features, answered?) for the abstention model. With `augment`, each answerable
+    question also yields a near miss: the same passages without the sentences holding its facts."""
+    x, y = [], []
+    for r in rows:
+        if r.case.answerable and not r.labels.any():
+            continue  # retrieval missed the facts: neither a clean positive nor a clean negative
+        x.append(scored(r, model).question_features())
+        y.append(1.0 if r.case.answerable else 0.0)
+        if augment and r.case.answerable and r.any_fact.any() and not r.any_fact.all():
+            x.append(scored(r, model, drop=r.any_fact).question_features())
+            y.append(0.0)
+    return np.stack(x), np.array(y)
+
+
+def fit_abstention(rows: list[Row], model: AnswerModel) -> tuple[np.ndarray, np.ndarray, np.ndarray, float]:
+    from sklearn.linear_model import LogisticRegression
+
+    x, y = question_examples([r for r in rows if r.split == "fit"], model, augment=True)
+    mean, scale = x.mean(axis=0), x.std(axis=0) + 1e-6
+    lr = LogisticRegression(C=0.3, max_iter=3000, class_weight="balanced").fit((x - mean) / scale, y)
+    print(f"abstention: {int(y.sum())} answered and {int((1 - y).sum())} unanswered examples "
+          f"({sum(1 for r in rows if r.split == 'fit' and not r.case.answerable)} real near misses, the rest made "
+          "by removing the answer's sentences)")
+    return mean.astype(np.float32), scale.astype(np.float32), lr.coef_[0].astype(np.float32), float(lr.intercept_[0])
+
+
+def fit_spans(rows: list[Row], model: AnswerModel) -> tuple[np.ndarray, np.ndarray, np.ndarray, float]:
+    """Logistic regression: is this span of the cited quotes (one of) the key facts?"""
+    from sklearn.linear_model import LogisticRegression
+
+    answerer = ExtractiveAnswerer.__new__(ExtractiveAnswerer)
+    answerer.model, answerer.max_sentences = model, 3
+    x, y = [], []
+    for r in rows:
+        if r.split != "fit" or not r.case.answerable or not r.labels.any():
+            continue
+        a = scored(r, model)
+        if not a.shape.factoid:
+            continue
+        for _, text, f in span_candidates(answerer._choose(a.candidates), a.candidates, r.case.question):
+            x.append(f)
+            y.append(1.0 if any(facts_present(text, r.case.key_facts)) else 0.0)
+    x, y = np.stack(x), np.array(y)
+    mean, scale = x.mean(axis=0), x.std(axis=0) + 1e-6
+    lr = LogisticRegression(C=0.3, max_iter=3000).fit((x - mean) / scale, y)
+    print(f"spans: {len(y)} spans of cited quotes, {int(y.sum())} hold a key fact")
+    return mean.astype(np.float32), scale.astype(np.float32), lr.coef_[0].astype(np.float32), float(lr.intercept_[0])
+
+
+def simulate(rows: list[Row], model: AnswerModel, max_sentences: int = 3) -> dict[str, float]:
+    """What the answerer would do on these rows with `model`: the `rag eval` figures, from the cache."""
+    answerer = ExtractiveAnswerer.__new__(ExtractiveAnswerer)
+    answerer.model, answerer.max_sentences = model, max_sentences
+    answerable = [r for r in rows if r.case.answerable]
+    unanswerable = [r for r in rows if not r.case.answerable]
+    correct = refused = abstained = cited = cited_ok = direct_n = direct_ok = 0
+    for r in rows:
+        a = scored(r, model)
+        if not a.candidates:
+            abstain = True
+        elif a.shape.broad:
+            abstain = max(c.features[FEATURES.index("coverage")] for c in a.candidates) < model.broad_abstain_below
+        else:
+            abstain = model.answered_probability(a.question_features()) < model.abstain_below
+        if abstain:
+            refused += r.case.answerable
+            abstained += not r.case.answerable
+            continue
+        if not r.case.answerable:
+            continue
+        chosen = answerer._choose(a.candidates)
+        text = " ".join(c.quote for c in chosen)
+        if a.shape.factoid:
+            d = best_span(chosen, a.candidates, r.case.question, model)
+            if d is not None and d[2] >= model.direct_above:
+                direct_n += 1
+                direct_ok += any(facts_present(d[1], r.case.key_facts))
+        correct += all(facts_present(text, r.case.key_facts))
+        for c in chosen:
+            cited += 1
+            cited_ok += _source_match(c.passage.source, r.case.sources)
+    n_a, n_u = max(1, len(answerable)), max(1, len(unanswerable))
+    return {"questions": len(rows), "answerable": len(answerable), "unanswerable": len(unanswerable),
+            "key_fact_accuracy": correct / n_a, "answerable_refused": refused / n_a,
+            "unanswerable_abstained": abstained / n_u, "citation_precision": cited_ok / max(1, cited),
+            "direct_answers": direct_n, "direct_answer_right": direct_ok / max(1, direct_n)}
+
+
+def calibrate_margin(rows: list[Row], model: AnswerModel) -> float:
+    """The extra-sentence margin: best key-fact accuracy with citation precision >= 0.9, abstention off;
+    of equally good margins the smallest (shorter answers)."""
+    fit = [r for r in rows if r.split == "fit"]
+    best = None
+    for margin in np.arange(0.0, 4.01, 0.25):
+        m = simulate(fit, replace(model, abstain_below=0.0, extra_margin=float(margin)))
+        score = m["key_fact_accuracy"] - (0 if m["citation_precision"] >= 0.9 else 1)
+        if best is None or score > best[0] + 1e-9:
+            best = (score, float(margin))
+    return best[1]
+
+
+def calibrate(rows: list[Row], model: AnswerModel, max_refused: float) -> tuple[AnswerModel, list[dict]]:
+    fit = [r for r in rows if r.split == "fit"]
+    # 2. The abstention threshold: refuse at most `max_refused` of the fit split's answerable questions.
+    table = []
+    for t in np.arange(0.0, 1.0, 0.05):
+        m_fit = simulate(fit, replace(model, abstain_below=float(t)))
+        m_held = simulate([r for r in rows if r.split == "held"], replace(model, abstain_below=float(t)))
+        table.append({"threshold": round(float(t), 3),
+                      "fit_answerable_refused": round(m_fit["answerable_refused"], 3),
+                      "fit_unanswerable_abstained": round(m_fit["unanswerable_abstained"], 3),
+                      "held_answerable_refused": round(m_held["answerable_refused"], 3),
+                      "held_unanswerable_abstained": round(m_held["unanswerable_abstained"], 3)})
+    allowed = [row for row in table if row["fit_answerable_refused"] <= max_refused]
+    chosen = max(allowed, key=lambda row: (row["fit_unanswerable_abstained"], -row["threshold"]))
+    # Of the thresholds that abstain as often, the middle of the plateau: least sensitive to new data.
+    plateau = [row["threshold"] for row in allowed
+               if row["fit_unanswerable_abstained"] == chosen["fit_unanswerable_abstained"]]
+    model = replace(model, abstain_below=round(float(np.median(plateau)), 3))
+    # 3. When the short answer opens the answer: the lowest probability at which the fit split's short
+    #    answers hold a key fact at least `DIRECT_PRECISION` of the time (a wrong short answer misleads).
+    for t in np.arange(0.0, 1.0, 0.025):
+        m = simulate(fit, replace(model, direct_above=float(t)))
+        if m["direct_answers"] >= 10 and m["direct_answer_right"] >= DIRECT_PRECISION:
+            return replace(model, direct_above=round(float(t), 3)), table
+    return replace(model, direct_above=1.01), table
+
+
+DIRECT_PRECISION = 0.8
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    ap.add_argument("--index", type=Path, required=True, help="index holding the articles of --sets")
+    ap.add_argument("--sets", type=Path, nargs="+", required=True)
+    ap.add_argument("--seed-index", type=Path, help="a second index (e.g. the seed articles) for --seed-sets")
+    ap.add_argument("--seed-sets", type=Path, nargs="*", default=[])
+    ap.add_argument("--held-sets", type=Path, nargs="*", default=[], help="sets never fitted on, whole")
+    ap.add_argument("--top-k", type=int, default=5)
+    ap.add_argument("--max-refused", type=float, default=0.04)
+    ap.add_argument("--cache", type=Path, default=ROOT / "runs" / "fit_answerer.pkl")
+    ap.add_argument("--reuse", action="store_true", help="reuse the cached candidates instead of retrieving again")
+    ap.add_argument("--write", action="store_true", help=f"write {MODEL_FILE.relative_to(ROOT)}")
+    args = ap.parse_args(argv)
+    held = set(args.held_sets)
+
+    if args.reuse and args.cache.exists():
+        rows = pickle.loads(args.cache.read_bytes())
+    else:
+        rows = collect(args.index, [*args.sets, *[p for p in held if p not in args.seed_sets]], held, args.top_k)
+        if args.seed_index:
+            rows += collect(args.seed_index, args.seed_sets, held, args.top_k)
+        args.cache.parent.mkdir(parents=True, exist_ok=True)
+        args.cache.write_bytes(pickle.dumps(rows))
+
+    mean, scale, weights, c = fit_ranker(rows)
+    model = replace(blank_model(), mean=mean, scale=scale, weights=weights, extra_margin=1.0)
+    q_mean, q_scale, q_weights, q_bias = fit_abstention(rows, model)
+    model = replace(model, q_mean=q_mean, q_scale=q_scale, q_weights=q_weights, q_bias=q_bias)
+    model = replace(model, extra_margin=calibrate_margin(rows, model))
+    s_mean, s_scale, s_weights, s_bias = fit_spans(rows, model)
+    model = replace(model, span_mean=s_mean, span_scale=s_scale, span_weights=s_weights, span_bias=s_bias)
+    model, table = calibrate(rows, model, args.max_refused)
+    print("ranker weights:", ", ".join(f"{n}={w:+.2f}" for n, w in zip(FEATURES, weights)))
+    print("abstention weights:", ", ".join(f"{n}={w:+.2f}" for n, w in zip(QUESTION_FEATURES, q_weights)))
+    print("span weights:", ", ".join(f"{n}={w:+.2f}" for n, w in zip(SPAN_FEATURES, model.span_weights)))
+    print(f"extra_margin={model.extra_margin} abstain_below={model.abstain_below} direct_above={model.direct_above}")
+    report = {}
+    for split in ("fit", "held"):
+        for set_name in sorted({r.set_name for r in rows}):
+            part = [r for r in rows if r.split == split and r.set_name == set_name]
+            if part:
+                report[f"{split}:{set_name}"] = {k: round(v, 3) for k, v in simulate(part, model).items()}
+    for name, m in report.items():
+        print(f"{name:34} " + " ".join(f"{k}={v}" for k, v in m.items()))
+    print("threshold  fit: refused abstained   held: refused abstained")
+    for row in table:
+        print(f"  {row['threshold']:.3f}        {row['fit_answerable_refused']:.3f}   {row['fit_unanswerable_abstained']:.3f}"
+              f"          {row['held_answerable_refused']:.3f}   {row['held_unanswerable_abstained']:.3f}")
+    if args.write:
+        MODEL_FILE.write_text(json.dumps({
+            "about": "Fitted by benchmarks/fit_answerer.py; see its docstring. Do not edit by hand.",
+            "features": list(FEATURES), "mean": mean.tolist(), "scale": scale.tolist(), "weights": weights.tolist(),
+            "C": c, "extra_margin": model.extra_margin,
+            "question_features": list(QUESTION_FEATURES), "q_mean": q_mean.tolist(), "q_scale": q_scale.tolist(),
+            "q_weights": q_weights.tolist(), "q_bias": q_bias, "abstain_below": model.abstain_below,
+            "span_features": list(SPAN_FEATURES), "span_mean": model.span_mean.tolist(),
+            "span_scale": model.span_scale.tolist(), "span_weights": model.span_weights.tolist(),
+            "span_bias": model.span_bias, "direct_above": model.direct_above,
+            "broad_abstain_below": model.broad_abstain_below, "mmr_lambda": model.mmr_lambda,
+            "fitted_on": sorted({f"{r.set_name} (fit split)" for r in rows if r.split == "fit"}),
+            "never_fitted_on": sorted({f"{r.set_name} (held split)" for r in rows if r.split == "held"}),
+            "figures": report, "calibration": table,
+        }, indent=1) + "\n")
+        print(f"wrote {MODEL_FILE}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
