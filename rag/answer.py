@@ -73,7 +73,12 @@ FEATURES = (
 QUESTION_FEATURES = (
     "top_score", "score_gap", "max_coverage", "top_coverage", "max_dense", "top_dense", "top_has_kind",
     "kind_in_top3", "unmatched", "unmatched_rarest", "factoid", "top_missing", "top_missing_rarest",
+    "top_not_yet",
 )
+# A sentence about what is planned, expected or possible does not say what happened (English modality).
+NOT_YET = re.compile(r"\b(?:will|would|plans?|planned|planning|expects?|expected|scheduled|set to|due to|supposed to|"
+                     r"going to|may|might|could|possib\w*|proposed?|proposal|hopes?|hoped|intends?|intended|aims? to|"
+                     r"considering|likely)\b", re.IGNORECASE)
 # What decides which span of the cited quotes is the short answer.
 SPAN_FEATURES = (
     "sentence_rank",     # 1 / (1 + position of its quote among the cited ones)
@@ -139,7 +144,8 @@ class AnswerModel:
     span_weights: np.ndarray
     span_bias: float
     direct_above: float  # the short answer opens the answer only when its probability is at least this
-    broad_abstain_below: float  # broad questions: abstain when the best key-term coverage is below this
+    direct_kinds: frozenset[str]  # and only for the kinds of question whose short answers proved right
+    broad_abstain_below: float  # broad questions: abstain when no sentence with its neighbours covers this share
     mmr_lambda: float  # overviews: relevance vs novelty
 
     @classmethod
@@ -151,6 +157,7 @@ class AnswerModel:
         return cls(v("mean"), v("scale"), v("weights"), float(data["extra_margin"]), v("q_mean"), v("q_scale"),
                    v("q_weights"), float(data["q_bias"]), float(data["abstain_below"]), v("span_mean"), v("span_scale"),
                    v("span_weights"), float(data["span_bias"]), float(data["direct_above"]),
+                   frozenset(data["direct_kinds"]),
                    float(data["broad_abstain_below"]), float(data["mmr_lambda"]))
 
     def scores(self, x: np.ndarray) -> np.ndarray:
@@ -183,6 +190,7 @@ class Analysis:
     unmatched: float  # IDF-weighted share of the key terms no candidate sentence holds
     unmatched_rarest: float  # the IDF of the rarest such term, over the largest IDF possible
     largest_idf: float = 1.0
+    question: str = ""
 
     def question_features(self) -> np.ndarray:
         c = self.candidates
@@ -208,6 +216,7 @@ class Analysis:
         total = sum(self.key.values()) or 1.0
         f[11] = sum(self.key[t] for t in missing) / total
         f[12] = max((self.key[t] for t in missing), default=0.0) / self.largest_idf
+        f[13] = 1.0 if NOT_YET.search(c[0].sentence) and not NOT_YET.search(self.question) else 0.0
         return f
 
 
@@ -218,7 +227,7 @@ class ExtractiveAnswerer:
                  overview_sentences: int = 6) -> None:
         self.keyword = keyword
         self.max_sentences = max_sentences
-        self.model = model or default_model()
+        self.answer_model = model or default_model()
         self.overview_sentences = overview_sentences
 
     # --- signals ----------------------------------------------------------------------------------
@@ -291,14 +300,14 @@ class ExtractiveAnswerer:
             for c in out:
                 c.features[1] = c.features[0] - best_dense
                 c.features[4] = c.features[3] - best_coverage
-            scores = self.model.scores(np.stack([c.features for c in out]))
+            scores = self.answer_model.scores(np.stack([c.features for c in out]))
             for c, score in zip(out, scores):
                 c.score = float(score)
             out.sort(key=lambda c: c.score, reverse=True)
         missing = [t for t in key if t not in found_terms]
         largest = math.log(1 + (self.keyword.n_docs + 1) / 0.5) or 1.0
         return Analysis(shape, key, out, sum(key[t] for t in missing) / total,
-                        max((key[t] for t in missing), default=0.0) / largest, largest)
+                        max((key[t] for t in missing), default=0.0) / largest, largest, question)
 
     # --- answering --------------------------------------------------------------------------------
 
@@ -310,15 +319,15 @@ class ExtractiveAnswerer:
             return Draft("", [], True, 0.0, "refusal", reason="no sentence of the retrieved passages could answer")
         if shape.broad:
             return self._overview(ranked)
-        confidence = self.model.answered_probability(analysis.question_features())
-        if confidence < self.model.abstain_below:
+        confidence = self.answer_model.answered_probability(analysis.question_features())
+        if confidence < self.answer_model.abstain_below:
             return Draft("", [], True, confidence, "refusal",
                          reason="no retrieved sentence is likely enough to answer the question")
         chosen = self._choose(ranked)
         citations = [_citation(n, c) for n, c in enumerate(chosen, start=1)]
         quotes = " ".join(f"{c.quote} [{cit.n}]" for c, cit in zip(chosen, citations))
-        direct = best_span(chosen, ranked, question, self.model) if shape.factoid else None
-        if direct is not None and direct[2] >= self.model.direct_above:
+        direct = best_span(chosen, ranked, question, self.answer_model) if shape.kind in self.answer_model.direct_kinds else None
+        if direct is not None and direct[2] >= self.answer_model.direct_above:
             n, span, _ = direct
             return Draft(f"{span} [{n}].\n\n{quotes}", citations, False, confidence, "direct", span, n)
         return Draft(quotes, citations, False, confidence, "sentences")
@@ -327,7 +336,7 @@ class ExtractiveAnswerer:
         best = ranked[0]
         chosen = [best]
         for c in ranked[1:]:
-            if len(chosen) >= self.max_sentences or c.score < best.score - self.model.extra_margin:
+            if len(chosen) >= self.max_sentences or c.score < best.score - self.answer_model.extra_margin:
                 break
             if any(_overlaps(c, o) for o in chosen) or any(float(c.embedding @ o.embedding) > 0.9 for o in chosen):
                 continue  # the same words, or the same fact again from another article
@@ -336,10 +345,10 @@ class ExtractiveAnswerer:
 
     def _overview(self, ranked: list[Candidate]) -> Draft:
         """Relevant, non-redundant sentences across articles (maximal marginal relevance), grouped by article."""
-        coverage = max(c.features[3] for c in ranked)
-        if coverage < self.model.broad_abstain_below:
+        coverage = float(max(c.features[FEATURES.index("coverage_window")] for c in ranked))
+        if coverage < self.answer_model.broad_abstain_below:
             return Draft("", [], True, coverage, "refusal", reason="the retrieved passages do not discuss the topic")
-        lam = self.model.mmr_lambda
+        lam = self.answer_model.mmr_lambda
         pool = ranked[:40]
         top = pool[0].score
         relevance = {id(c): 1.0 / (1.0 + math.exp(top - c.score)) * 2 for c in pool}  # 1.0 for the best sentence

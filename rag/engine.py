@@ -233,7 +233,7 @@ class RAG:
         answer.answerer, answer.abstain_reason = chosen.name, draft.reason
         answer.citation_check = getattr(draft, "citation_check", None)
         answer.form, answer.direct_answer, answer.direct_citation = draft.form, draft.direct_answer, draft.direct_citation
-        answer.confidence = round(draft.confidence, 4)
+        answer.confidence = round(float(draft.confidence), 4)
         if answer.abstained:
             answer.form, answer.text = "refusal", refusal_text(answer.scope)
         answer.timings = timings

@@ -92,6 +92,9 @@ def question_shape(question: str) -> QuestionShape:
     noun = re.match(r"(?:of the |kind of |sort of |type of )?([a-z-]+)", after)
     focus = noun.group(1) if noun else None
     if wh in ("who", "whom", "whose"):
+        if re.fullmatch(r"\s*who (?:is|was|are|were) (?:mr |mrs |ms |dr )?(?:[A-Z][\w'’.-]*\s*){1,4}\??\s*", q,
+                        re.IGNORECASE) and re.search(r"\b[A-Z]", q[4:]):
+            return QuestionShape("thing", wh, None)  # "Who is Scott Richter?" asks what he is, not for a name
         return QuestionShape("person", wh, None)
     if wh == "when":
         return QuestionShape("date", wh, None)

@@ -7,6 +7,7 @@ from rag.question import question_shape
 
 @pytest.mark.parametrize("question,kind", [
     ("Who designed the Oscar statuette?", "person"),
+    ("Who is Scott Richter?", "thing"),  # asks what he is: the name is already given
     ("Whom did Walter Smith succeed as manager of Scotland?", "person"),
     ("Which Barcelona coach called Chelsea's expected complaint to Uefa 'pathetic'?", "entity"),
     ("What is the name of the Pentagon spokesman who spoke about the lost tapes?", "person"),
