@@ -1,23 +1,26 @@
 """The offline, extractive answerer: the sentences that answer the question, cited, with a direct answer first.
 
-1. Every sentence of the retrieved passages is a candidate. Each gets a few signals (`FEATURES`):
-   how close its MiniLM embedding is to the question's (and its neighbours'), how much of the
-   question's key terms it holds (IDF-weighted, from the keyword index), whether it holds something
-   of the kind the question asks for that the question does not already name (a date for "when", a
-   name for "who": rag/question.py, rag/spans.py), how new its words are, its passage's retrieval
-   score and rank, and where it sits in its article.
-2. A logistic model combines them into the probability that the sentence holds the answer. Its
-   weights are fitted on data (`benchmarks/fit_answerer.py`, over BBC and seed question sets; the
-   fitted file is rag/answer_model.json, with the split it never saw and the figures it reached),
-   not set by hand.
-3. The best sentence, and up to two more whose probability is close enough (a ratio fitted with
-   the weights), become the cited quotes. A factoid question's answer opens with the short answer
-   (a name, date or figure) cut verbatim out of a cited quote. A broad question ("summarise",
-   "what do the articles say about") gets an overview: the most relevant, non-redundant sentences
-   (maximal marginal relevance) grouped by article.
-4. One calibrated decision to abstain: the best sentence's probability against a threshold chosen
-   on the fitting split (the trade-off table between refusing answerable and answering
-   unanswerable questions is in BENCHMARKS.md).
+1. Every sentence of the retrieved passages is a candidate, with a few signals (`FEATURES`): how close
+   its MiniLM embedding (computed at ingest) is to the question's, and its neighbours'; how much of
+   the question's key terms it holds (IDF-weighted, from the keyword index), alone and with its
+   neighbours; whether it holds something of the kind the question asks for that the question does
+   not already name (a date for "when", a figure for "how much": rag/question.py, rag/spans.py);
+   its passage's retrieval score and rank; where it sits in its article.
+2. A linear ranker combines them. Its weights are fitted on data by `benchmarks/fit_answerer.py`
+   (pairwise logistic regression: a sentence holding a question's key facts against one of the same
+   question that does not), not set by hand; rag/answer_model.json holds them, with the split they
+   were never fitted on and the figures reached there.
+3. The best sentence, and up to two more within a fitted margin of its score, are the cited quotes.
+   For the kinds of question whose short answers proved right on the fitting data, the answer opens
+   with the short answer: the likeliest span of the asked kind (a third small fitted model), cut
+   verbatim out of a cited quote. A broad question ("summarise", "what do the articles say about",
+   "compare") gets an overview: relevant, non-redundant sentences (maximal marginal relevance)
+   grouped by article under its title and date.
+4. One calibrated decision to abstain: a logistic model over what the scored sentences show
+   (`QUESTION_FEATURES`) gives the probability that the articles answer the question; below a
+   threshold chosen on the fitting split (at most 3% of its answerable questions refused) the answer
+   says the articles don't say, and names what was searched. BENCHMARKS.md has the table of
+   threshold against both error rates.
 """
 
 from __future__ import annotations

@@ -5,7 +5,9 @@ from __future__ import annotations
 import re
 from typing import TYPE_CHECKING, Any
 
+from .question import question_shape
 from .schema import Answer
+from .spans import names, new_spans
 
 if TYPE_CHECKING:
     from .engine import RAG
@@ -20,9 +22,6 @@ _PERSON_PRONOUN = re.compile(r"\b(?:he|she|him|her|his)\b", re.IGNORECASE)
 # "it", or "that"/"this" standing alone ("say that?"), not as a determiner ("that plant").
 _THING_PRONOUN = re.compile(r"\b(?:it|them)\b|\b(?:this|that)\b(?=\s*(?:[?.!,]|$|(?:about|for|from|with|to|in|on|at|"
                             r"happen|happened|mean|cost|take|come)\b))", re.IGNORECASE)
-# Two or more capitalised words, not counting a question's opening word ("Which White House" -> "White House").
-_NAME = re.compile(r"(?<![.!?]\s)\b(?!(?:Who|Whom|Whose|What|Which|When|Where|Why|How|Did|Does|Do|Is|Was|Were)\b)"
-                   r"[A-Z][a-z]+(?:\s+[A-Z][a-z]+)+")
 # The wh-phrase and auxiliary a question opens with: "Why did", "How many people were", "Who".
 _WH_HEAD = re.compile(r"^\W*(?:(?:in|on|at|for|from|by) )?(?:who|whom|whose|when|where|why|how(?: \w+)?|what(?: \w+)?|"
                       r"which(?: \w+)?)\s+(?:(?:did|does|do|is|are|was|were|has|have|had|will|would|can|could|might)\s+)?",
@@ -51,14 +50,34 @@ def condense(question: str, history: list[Answer]) -> str | None:
         head = _WH_HEAD.match(previous)
         aux = re.search(r"\s(did|does|do|is|are|was|were|has|have|had|will|would|can|could|might)\s*$", head.group()) if head else None
         return f"{wh[:1].upper()}{wh[1:]} {aux.group(1) + ' ' if aux else ''}{topic}?"
-    person = last.direct_answer if (last.direct_answer and _NAME.fullmatch(last.direct_answer)) else None
-    names = _NAME.findall(previous)
-    if _PERSON_PRONOUN.search(rest) and (person or names):
-        name = person or names[-1]
+    person = _person_answered(last) or next(iter(_names(previous)), None)
+    if _PERSON_PRONOUN.search(rest) and person:
+        name = person
         return _PERSON_PRONOUN.sub(lambda m: name + ("'s" if m.group().lower() in ("his", "her") else ""), rest, count=1)
     if _THING_PRONOUN.search(rest):
         return _THING_PRONOUN.sub(lambda m: topic, rest, count=1).rstrip("?") + "?"
     return f"{rest.rstrip('?')} ({topic})?"
+
+
+def _names(text: str) -> list[str]:
+    """Capitalised names in a question, its subject first; the question's opening word is not one."""
+    return [s.text for s in names(text) if s.start > 0 and s.text.split()[0] not in _WH_WORDS]
+
+
+def _person_answered(answer: Answer) -> str | None:
+    """The person a "who" question's answer named: its short answer, or the first new name in its first quote."""
+    if answer.abstained or question_shape(answer.standalone_question or answer.question).kind != "person":
+        return None
+    if answer.direct_answer:
+        return answer.direct_answer
+    if not answer.citations:
+        return None
+    asked = {w.lower() for w in re.findall(r"[\w'’-]+", answer.standalone_question or answer.question)}
+    found = sorted(new_spans(answer.citations[0].quote, "person", asked), key=lambda s: len(s.text.split()) < 2)
+    return found[0].text if found else None  # a full name first: "Li Shangfu" rather than "Li"
+
+
+_WH_WORDS = {"Who", "Whom", "Whose", "What", "Which", "When", "Where", "Why", "How", "Did", "Does", "Do", "Is", "Was"}
 
 
 class Chat:
