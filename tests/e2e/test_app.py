@@ -282,7 +282,7 @@ def test_the_regression_page_reads_in_one_look(env, monkeypatch):
 
 
 def test_settings_switch_the_answerer(env, monkeypatch):
-    from .fake_openai import FakeOpenAI
+    from ..support.fake_openai import FakeOpenAI
 
     server = FakeOpenAI().start()
     try:

@@ -27,9 +27,11 @@ def test_a_broken_answerer_fails_the_run_and_names_the_flipped_cases(seed_index,
     broken = runner.invoke(app, ["eval", str(REGRESSION_SET), "--runs-dir", str(runs), "--answerer", "lead", *bars])
     assert broken.exit_code == 1, broken.output
     assert "flipped from pass to fail" in broken.output
-    assert "why-refuse-austin" in broken.output or "u-li-speech" in broken.output
     records = sorted(runs.glob("*.json"))
     assert len(records) == 2
+    before, after = (json.loads(r.read_text())["cases"] for r in records)
+    flipped = [b["id"] for b, a in zip(before, after) if b["passed"] and not a["passed"]]
+    assert flipped and all(case_id in broken.output for case_id in flipped), "every flipped case is named"
     record = json.loads(records[-1].read_text())
     assert record["answerer"] == "lead" and record["settings"]["top_k"] == 5 and record["git_revision"]
     assert len(record["cases"]) == len(load_cases(REGRESSION_SET))
@@ -88,4 +90,4 @@ def test_a_labelled_rag_dataset_written_by_llama_index_round_trips(tmp_path, bot
     metrics, results = run_cases(bot, cases)
     assert metrics["hit_rate@5"] == 1.0, results
     assert all(r["key_facts_ok"] is None for r in results), "imported cases have no key facts to check"
-    assert all(r["passed"] for r in results), results
+    assert all(not r["abstained"] and r["citations_correct"] >= 1 for r in results), "each cites its context"
