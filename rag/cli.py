@@ -48,7 +48,8 @@ def ingest(
             task = bar.add_task("Ingesting", total=None)
 
             def progress(done: int, total: int, current: str) -> None:
-                bar.update(task, completed=done, total=total, description=(current or "Ingesting")[:60])
+                # `current` ends with articles and chunks per second and the time left, once known.
+                bar.update(task, completed=done, total=total, description=current or "Ingesting")
 
             report = bot.ingest(docs_dir, rebuild=rebuild, progress=progress)
     except RagError as exc:
@@ -219,21 +220,6 @@ def eval_command(
         raise typer.Exit(1)
 
 
-@app.command()
-def bench(
-    docs_dir: Annotated[Path, typer.Option(help="Articles to benchmark on.")] = Path("seeds"),
-    qa_file: Annotated[Path, typer.Option(help="Regression set for retrieval quality.")] = Path("tests/regression/seed_qa.jsonl"),
-    output: Annotated[Path, typer.Option(help="Markdown report to write.")] = Path("BENCHMARKS.md"),
-) -> None:
-    """Measure retrieval quality against the LlamaIndex quickstart and warm ask() latency; record them."""
-    from .bench import markdown, run_bench
-
-    with console.status("Benchmarking (ingest, quickstart index, 200+ asks)..."):
-        record = run_bench(docs_dir, qa_file, Path("benchmarks"))
-    report = markdown(record)
-    output.write_text(report)
-    console.print(report, markup=False, highlight=False)
-    console.print(f"Wrote {output} and benchmarks/bench.json")
 
 
 def main() -> None:

@@ -81,7 +81,7 @@ class RAG:
         offline()
         self.settings = load_settings(settings, **overrides)
         self._store = Store(self.settings)
-        self._embedder = Embedder(self.settings.embed_batch_size)
+        self._embedder = Embedder(self.settings.embed_batch_size, self.settings.model_cache_dir)
         self._corpus: _Corpus | None = None
         self._corpus_lock = threading.Lock()
 

@@ -16,6 +16,7 @@ class RawDocument:
     text: str
     # Hints from the file format itself (HTML meta tags, PDF info); the cleaner may add more from the text.
     meta: dict[str, str] = field(default_factory=dict)
+    encoding: str | None = None  # the charset detected when the file was not UTF-8
 
 
 def list_article_files(docs_dir: Path) -> list[Path]:
@@ -46,22 +47,43 @@ def parse_document(path: Path, data: bytes) -> RawDocument:
     suffix = path.suffix.lower()
     if suffix == ".pdf":
         return _read_pdf(path, data)
-    text = _decode_text(path, data)
+    text, encoding = _decode_text(path, data)
     if suffix in (".html", ".htm"):
-        return _read_html(text)
-    if suffix == ".md":
-        return RawDocument(_markdown_to_text(text))
-    return RawDocument(text)
+        raw = _read_html(text)
+    elif suffix == ".md":
+        raw = RawDocument(_markdown_to_text(text))
+    else:
+        raw = RawDocument(text)
+    raw.encoding = encoding
+    return raw
 
 
-def _decode_text(path: Path, data: bytes) -> str:
+def _decode_text(path: Path, data: bytes) -> tuple[str, str | None]:
+    """The text, and the charset it was decoded from when that was not UTF-8 (None for UTF-8)."""
     if b"\x00" in data:
         raise DocumentError(f"{path.name} looks binary (it contains NUL bytes), not a text article.")
     try:
-        return data.decode("utf-8-sig")
+        return data.decode("utf-8-sig"), None
     except UnicodeDecodeError as exc:
-        raise DocumentError(f"{path.name} is not valid UTF-8 (byte {exc.start}).",
-                            "Re-save it as UTF-8.") from None
+        first_bad = exc.start
+    from charset_normalizer import from_bytes
+
+    matches = from_bytes(data)
+    best = matches.best()
+    # A few stray bytes in English text (a Latin-1 pound sign) are ambiguous: charset-normalizer's first
+    # pick can be a code page in which the byte reads as a CJK character with no language evidence, or
+    # Central European with the same evidence as Western. Among the nearly as clean candidates that read
+    # as a language, take Windows-1252 (the usual legacy charset of Western news text) when it reads
+    # about as well as the best, else the one that reads best.
+    readable = [m for m in matches if m.coherence > 0 and best is not None and m.chaos <= best.chaos + 0.1]
+    if readable:
+        top = max(m.coherence for m in readable)
+        close = [m for m in readable if m.coherence >= top - 0.05]
+        best = next((m for m in close if m.encoding == "cp1252"), max(close, key=lambda m: m.coherence))
+    if best is None:
+        raise DocumentError(f"{path.name} is not valid UTF-8 (byte {first_bad}) and its charset could not be detected.",
+                            "Re-save it as UTF-8.")
+    return str(best), best.encoding
 
 
 _MD_IMAGE = re.compile(r"!\[([^\]]*)\]\([^)]*\)")

@@ -103,16 +103,24 @@ class FileProblem(BaseModel):
     reason: str
 
 
+class FileNote(BaseModel):
+    file: str
+    note: str
+
+
 class IngestReport(BaseModel):
     added: list[str] = Field(default_factory=list)
     updated: list[str] = Field(default_factory=list)
     removed: list[str] = Field(default_factory=list)
     skipped: list[str] = Field(default_factory=list, description="Unchanged since the last ingest.")
     failed: list[FileProblem] = Field(default_factory=list, description="Files that could not be read; the rest were ingested.")
+    decoded: list[FileNote] = Field(default_factory=list, description="Files ingested after detecting a charset "
+                                                                       "other than UTF-8 (which one, per file).")
     chunks: int = Field(0, description="Chunks in the index after this ingest.")
     seconds: float = 0.0
 
     def summary(self) -> str:
         return (f"{len(self.added)} added, {len(self.updated)} updated, {len(self.removed)} removed, "
-                f"{len(self.skipped)} unchanged, {len(self.failed)} failed; "
+                f"{len(self.skipped)} unchanged, {len(self.failed)} failed"
+                f"{f', {len(self.decoded)} decoded from another charset' if self.decoded else ''}; "
                 f"{self.chunks} chunks in the index; {self.seconds:.1f} s")

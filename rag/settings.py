@@ -26,6 +26,8 @@ class Settings(BaseSettings):
     chunk_tokens: int = Field(200, ge=32, le=2000, description="Target chunk size in tiktoken (cl100k) tokens.")
     chunk_overlap_tokens: int = Field(40, ge=0, le=500, description="Overlap between neighbouring chunks, in tokens.")
     embed_batch_size: int = Field(64, ge=1, le=4096)
+    model_cache_dir: Path | None = Field(None, description="Where the ONNX export of the embedding model is kept "
+                                                           "(made once); default $XDG_CACHE_HOME/rag-news/models.")
 
     # Retrieval
     top_k: int = Field(5, ge=1, le=50, description="Passages handed to the answerer.")

@@ -151,17 +151,26 @@ class Store:
 
     def write_article(self, record: dict[str, Any], text: str, nodes: list, sentence_ids: list[str],
                       sentence_embeddings: np.ndarray, sentence_metas: list[dict[str, Any]]) -> None:
-        """Replace one article's chunks and sentences.
+        """Replace one article's chunks and sentences (see write_articles)."""
+        self.write_articles([(record, text, nodes, sentence_ids, sentence_embeddings, sentence_metas)])
 
-        Readers never find the article missing: new chunks overwrite old ones in place (ids are
-        deterministic), then leftovers of the old version are trimmed. The article record is removed
-        first and written last, so an ingest killed in between leaves the article marked as not
-        ingested, and the next ingest redoes it.
+    def write_articles(self, items: list[tuple[dict[str, Any], str, list, list[str], np.ndarray,
+                                               list[dict[str, Any]]]]) -> None:
+        """Replace some articles' chunks and sentences, each item (record, text, chunk nodes, sentence ids,
+        sentence embeddings, sentence metadata), in a few large writes (each Chroma write costs tens of ms).
+
+        Readers never find an article missing: new chunks overwrite old ones in place (ids are
+        deterministic), then leftovers of the old version are trimmed. The article records are removed
+        first and written last, so an ingest killed in between leaves those articles marked as not
+        ingested, and the next ingest redoes them.
         """
         from llama_index.vector_stores.chroma.base import node_to_metadata_dict
 
-        article_id = record["article_id"]
-        self.articles.delete(ids=[article_id])
+        if not items:
+            return
+        article_ids = [record["article_id"] for record, *_ in items]
+        self.articles.delete(ids=article_ids)
+        nodes = [n for _, _, item_nodes, *_ in items for n in item_nodes]
         # ChromaVectorStore.add has no upsert; this writes the same records it would (and reads back alike).
         for start in range(0, len(nodes), 1000):
             batch = nodes[start:start + 1000]
@@ -169,17 +178,22 @@ class Store:
                           node_to_metadata_dict(n, remove_text=True, flat_metadata=True).items()} for n in batch]
             self.chunks.upsert(ids=[n.node_id for n in batch], embeddings=[n.get_embedding() for n in batch],
                                documents=[n.get_content() for n in batch], metadatas=metadatas)
+        sentence_ids = [i for *_, ids, _, _ in items for i in ids]
+        sentence_embeddings = np.concatenate([e for *_, e, _ in items])
+        sentence_metas = [m for *_, metas in items for m in metas]
         for start in range(0, len(sentence_ids), 2000):
             stop = start + 2000
             self.sentences.upsert(ids=sentence_ids[start:stop], embeddings=sentence_embeddings[start:stop],
                                   metadatas=sentence_metas[start:stop])
-        self._trim(self.chunks, article_id, {n.node_id for n in nodes})
-        self._trim(self.sentences, article_id, set(sentence_ids))
-        self.articles.upsert(ids=[article_id], embeddings=[[0.0]], metadatas=[record], documents=[text])
+        self._trim(self.chunks, article_ids, {n.node_id for n in nodes})
+        self._trim(self.sentences, article_ids, set(sentence_ids))
+        self.articles.upsert(ids=article_ids, embeddings=[[0.0]] * len(items), metadatas=[r for r, *_ in items],
+                             documents=[text for _, text, *_ in items])
 
     @staticmethod
-    def _trim(collection, article_id: str, keep: set[str]) -> None:
-        stale = [i for i in collection.get(where={"article_id": article_id}, include=[])["ids"] if i not in keep]
+    def _trim(collection, article_ids: list[str], keep: set[str]) -> None:
+        where = {"article_id": article_ids[0]} if len(article_ids) == 1 else {"article_id": {"$in": article_ids}}
+        stale = [i for i in collection.get(where=where, include=[])["ids"] if i not in keep]
         if stale:
             collection.delete(ids=stale)
 

@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 
-from rag.bench_app import CHROMIUM, NO_NETWORK_FLAGS
+from benchmarks.bench_app import CHROMIUM, NO_NETWORK_FLAGS
 
 from ..support.helpers import REGRESSION_SET, ROOT, free_port, wait_for_http
 

@@ -38,20 +38,22 @@ def test_reingest_is_idempotent_and_incremental(docs_copy, tmp_path):
     assert answer.citations[0].source.endswith("004_fff62de0ee9bf52b.txt")
 
 
-def test_binary_and_non_utf8_files_are_skipped_and_the_rest_ingested(tmp_path):
+def test_binary_files_are_skipped_non_utf8_decoded_and_the_rest_ingested(tmp_path):
     docs = tmp_path / "docs"
     docs.mkdir()
     (docs / "good.txt").write_text("Good news\n\nThe harbour reopened on Monday after repairs to the pier.\n")
     (docs / "binary.txt").write_bytes(b"\x00\x01\x02binary\x00")
-    (docs / "latin1.txt").write_bytes("Caf\xe9 society news from the capital city.".encode("latin-1"))
+    (docs / "latin1.txt").write_bytes("Transfer news\n\nChelsea paid \xa315.8m for the striker on Monday, the club "
+                                      "said.\n".encode("latin-1"))
     (docs / "empty.txt").write_text("")
     (docs / "story.pdf").write_bytes(text_pdf(["Pdf headline", "The lighthouse keeper retired in April after forty years."]))
     (docs / "broken.pdf").write_bytes(b"%PDF-1.4 this is not really a pdf")
     report = RAG(docs_dir=docs, persist_dir=tmp_path / "vs").ingest()
     failed = {p.file: p.reason for p in report.failed}
-    assert set(report.added) == {"good.txt", "story.pdf"}
+    assert set(report.added) == {"good.txt", "story.pdf", "latin1.txt"}
     assert "NUL" in failed["binary.txt"]
-    assert "UTF-8" in failed["latin1.txt"]
+    assert [d.file for d in report.decoded] == ["latin1.txt"] and "decoded as" in report.decoded[0].note
+    assert "paid \xa315.8m for the striker" in RAG(docs_dir=docs, persist_dir=tmp_path / "vs").article("latin1.txt").text
     assert "no article text" in failed["empty.txt"]
     assert "broken.pdf" in failed
     answer = RAG(docs_dir=docs, persist_dir=tmp_path / "vs").ask("When did the lighthouse keeper retire?")

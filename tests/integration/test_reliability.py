@@ -15,7 +15,7 @@ import time
 import pytest
 
 from rag import RAG, IndexBusyError
-from rag import synthetic
+from benchmarks import synthetic
 from rag.eval import load_cases
 
 from ..support.helpers import REGRESSION_SET, ROOT, SEEDS
@@ -119,12 +119,12 @@ def test_an_ingest_killed_mid_way_is_repaired_by_the_next_one(tmp_path):
     child = subprocess.Popen([sys.executable, "-c", textwrap.dedent(f"""
         from rag import RAG
         from rag.store import Store
-        write, written = Store.write_article, [0]
-        def reporting_write(self, *args, **kwargs):
-            write(self, *args, **kwargs)
-            written[0] += 1
+        write, written = Store.write_articles, [0]
+        def reporting_write(self, items):
+            write(self, items)
+            written[0] += len(items)
             print("wrote", written[0], flush=True)
-        Store.write_article = reporting_write
+        Store.write_articles = reporting_write
         RAG(docs_dir={str(docs)!r}, persist_dir={str(vs)!r}).ingest()
     """)], stdout=subprocess.PIPE, text=True, cwd=ROOT)
     for line in child.stdout:
@@ -150,7 +150,7 @@ def test_an_ingest_killed_mid_way_is_repaired_by_the_next_one(tmp_path):
 
 
 def test_a_short_soak_keeps_memory_and_latency_steady(bot):
-    from rag.soak import soak
+    from benchmarks.soak import soak
 
     result = soak(bot, [c.question for c in load_cases(REGRESSION_SET)], total=400, warmup=100)
     assert result["rss_growth"] < 0.05, result

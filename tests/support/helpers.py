@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from rag.bench_app import free_port  # noqa: F401  (one helper for tests and the app benchmark)
+from benchmarks.bench_app import free_port  # noqa: F401  (one helper for tests and the app benchmark)
 
 ROOT = Path(__file__).resolve().parents[2]
 SEEDS = ROOT / "seeds"

@@ -23,7 +23,7 @@ NO_NETWORK_FLAGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-fir
                     "--disable-component-update", "--disable-sync", "--disable-default-apps", "--disable-extensions"]
 QUESTION = "Why did China refuse the Austin meeting?"
 
-# What is compared, side by side: `make run` (`rag serve`: ingest and model load begin while the
+# What is compared, side by side: `make run` (`python -m app.serve`: ingest and model load begin while the
 # server starts; file watcher off), on the existing index and on a new empty one (a fresh clone's
 # first run, less the install), against the plain way (`rag ingest`, then `streamlit run` with
 # Streamlit's default file watcher; the engine is built by the first visit).
@@ -84,7 +84,7 @@ def _one_run(browser, command: str, cwd: Path) -> dict[str, float]:
             expect(page.get_by_text("Answered by:", exact=False)).to_be_visible(timeout=180_000)
             marks["first_answer_s"] = time.perf_counter() - started
             log.seek(0)
-            if ready := re.search(rb"Ready in ([0-9.]+) s", log.read()):  # printed by `rag serve`
+            if ready := re.search(rb"Ready in ([0-9.]+) s", log.read()):  # printed by `python -m app.serve`
                 marks["engine_ready_s"] = float(ready.group(1))
             return marks
         finally:

@@ -1,4 +1,4 @@
-"""`python -m rag.soak N`: ask N questions in one process; report memory growth and latency drift.
+"""`python -m benchmarks.soak N`: ask N questions in one process; report memory growth and latency drift.
 
 Used by `make soak` (5,000 questions) and, shortened, by the test suite.
 """
@@ -39,11 +39,12 @@ def soak(bot, questions: list[str], total: int, warmup: int = 100) -> dict[str, 
 
 
 def main() -> None:
-    from .engine import RAG
-    from .eval import load_cases
+    from rag.engine import RAG
+    from rag.eval import load_cases
 
     total = int(sys.argv[1]) if len(sys.argv) > 1 else 5000
-    questions = [c.question for c in load_cases("tests/regression/seed_qa.jsonl")]
+    questions = [c.question for c in load_cases(Path(__file__).resolve().parent.parent / "tests" / "regression"
+                                                / "seed_qa.jsonl")]
     result = soak(RAG(), questions, total)
     for key, value in result.items():
         print(f"{key}: {value}")
