@@ -11,7 +11,7 @@ import pytest
 
 from rag.embed import CHECK_FILE, MIN_COSINE, Embedder, exported_model, reference_cosines
 
-from .conftest import ROOT, SEEDS
+from ..support.helpers import ROOT, SEEDS
 
 
 @pytest.fixture(scope="module")
