@@ -6,7 +6,7 @@ from pathlib import Path
 
 from rag.load import parse_document
 
-BBC_LATIN1 = Path(__file__).resolve().parents[2] / "shared" / "corpora" / "bbc" / "sport" / "199.txt"
+BBC_LATIN1 = Path(__file__).resolve().parents[3] / "shared" / "corpora" / "bbc" / "sport" / "199.txt"
 
 
 def test_a_latin1_file_keeps_its_pound_sign(tmp_path):
