@@ -1,7 +1,8 @@
 """Fit how the extractive answerer combines its signals, on data, and calibrate its decisions.
 
+    make fit-answerer      # indexes the BBC corpus and the seeds under runs/, then fits with --write
     python -m benchmarks.fit_answerer --index BBC_INDEX --sets ../shared/corpora/bbc_dev_qa.jsonl ... \
-        [--seed-index SEED_INDEX --seed-sets tests/regression/seed_qa.jsonl ...] [--write]
+        [--seed-index SEED_INDEX --seed-sets tests/regression/seed_qa.jsonl ...] [--held-sets ...] [--write]
 
 For every question of every set: retrieve the passages as `ask()` does, compute each candidate
 sentence's features (rag.answer.FEATURES, the same code the answerer runs), and label the sentence
