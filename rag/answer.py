@@ -341,8 +341,10 @@ class ExtractiveAnswerer:
         for c in ranked[1:]:
             if len(chosen) >= self.max_sentences or c.score < best.score - self.answer_model.extra_margin:
                 break
+            if c.passage.article_id != best.passage.article_id:
+                continue  # further quotes come from the best quote's article: one source, read in context
             if any(_overlaps(c, o) for o in chosen) or any(float(c.embedding @ o.embedding) > 0.9 for o in chosen):
-                continue  # the same words, or the same fact again from another article
+                continue  # the same words again
             chosen.append(c)
         return chosen
 
