@@ -71,6 +71,7 @@ class RAG:
             report = ingest(self.settings, self._store, self._embedder, progress)
             self._corpus = None
             self._load_corpus()
+            self._store.bump_generation()  # other processes reading this index reload it (Store.is_stale)
         return report
 
     @contextmanager
@@ -93,7 +94,7 @@ class RAG:
             lock.release()
 
     def _wipe_index(self) -> None:
-        if self.settings.chroma_host:
+        if self.settings.chroma_host or self._store.opens():  # other processes read on meanwhile (Store.reset)
             self._store.reset()
         else:
             folder = Path(self.settings.persist_dir)
@@ -115,6 +116,11 @@ class RAG:
 
     def _load_corpus(self) -> _Corpus:
         corpus = self._corpus
+        if corpus is not None and self._store.is_stale():  # another process ingested: reload (Store.is_stale)
+            with self._corpus_lock:
+                if self._store.is_stale():
+                    self._store, self._corpus = self._store.reopened(), None
+            corpus = self._corpus
         if corpus is not None:
             return corpus
         with self._corpus_lock:

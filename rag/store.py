@@ -4,7 +4,9 @@ embeddings the answerer scores, and one record per article (its hash, metadata a
 from __future__ import annotations
 
 import json
-from functools import cached_property
+import os
+import uuid
+from functools import cached_property, lru_cache
 from pathlib import Path
 from typing import Any
 
@@ -17,6 +19,10 @@ from .settings import Settings
 # Anything that changes what ingest produces for the same file bumps this, so every file is redone.
 INDEX_FORMAT = 1
 MARKER_FILE = "rag-index.json"
+# Replaced (new inode) at the end of every ingest. Each process's embedded Chroma keeps its own
+# in-memory vector index, so a reader compares this file's identity per question and reopens the
+# index when another process has written a newer generation.
+GENERATION_FILE = "rag-generation"
 
 
 def sentence_id(article_id: str, start: int) -> str:
@@ -33,6 +39,7 @@ class Store:
     def __init__(self, settings: Settings) -> None:
         self.settings = settings
         self.persist_dir = Path(settings.persist_dir)
+        self._replacing: str | None = None  # during a rebuild: the collections readers still use
 
     # --- opening -------------------------------------------------------------------------------
 
@@ -43,7 +50,8 @@ class Store:
         if d.exists() and not d.is_dir():
             raise IndexCorruptError(f"persist_dir {str(d)!r} is a file, not a folder.", rebuild_hint(self.settings))
         if d.is_dir():
-            entries = {p.name for p in d.iterdir()} - {".gitkeep", ".ingest.lock", MARKER_FILE + ".tmp"}
+            entries = {p.name for p in d.iterdir()} - {".gitkeep", ".ingest.lock", MARKER_FILE + ".tmp", GENERATION_FILE}
+            entries = {e for e in entries if not e.startswith(GENERATION_FILE + ".")}
             if entries and MARKER_FILE not in entries:
                 raise IndexCorruptError(
                     f"{str(d)!r} is not empty and holds no rag index (found {', '.join(sorted(entries)[:5])}).",
@@ -69,6 +77,55 @@ class Store:
         tmp.write_text(json.dumps({"format": INDEX_FORMAT}))
         tmp.replace(self.persist_dir / MARKER_FILE)
 
+    # --- generations: noticing another process's ingest ----------------------------------------
+
+    def generation(self) -> tuple[int, int] | None:
+        """The on-disk generation (one stat); None when there is none (an old index, or mid-rebuild)."""
+        if self.settings.chroma_host:
+            return None
+        try:
+            st = os.stat(self.persist_dir / GENERATION_FILE)
+        except OSError:
+            return None
+        return st.st_ino, st.st_mtime_ns
+
+    def bump_generation(self) -> None:
+        """Tell every process reading this index that it changed (atomic: write aside, rename over)."""
+        if self.settings.chroma_host or not self.persist_dir.is_dir():
+            return
+        replaced = self._replacing
+        self._commit_collections()
+        tmp = self.persist_dir / f"{GENERATION_FILE}.{os.getpid()}.tmp"
+        tmp.write_text(uuid.uuid4().hex)
+        tmp.replace(self.persist_dir / GENERATION_FILE)
+        self.__dict__["seen_generation"] = self.generation()
+        if replaced is not None:
+            # Readers elsewhere reload at their next question; one still answering from the set just
+            # replaced keeps it until the next rebuild, which drops it.
+            self._drop_collections_except({self.collections, replaced})
+
+    @cached_property
+    def seen_generation(self) -> tuple[int, int] | None:
+        return self.generation()
+
+    def is_stale(self) -> bool:
+        """True when another process finished an ingest after this store was opened. A missing
+        generation (a rebuild under way elsewhere) is not stale: the old data stays readable."""
+        current = self.generation()
+        return current is not None and current != self.seen_generation
+
+    def reopened(self) -> "Store":
+        """A fresh Store on the same index. Chroma caches one system per path in the process; dropping
+        that entry (not stopping it) makes the next client load the index anew from disk, while
+        queries still running on the old one finish undisturbed."""
+        if not self.settings.chroma_host:
+            from chromadb.api.shared_system_client import SharedSystemClient
+
+            with SharedSystemClient._refcount_lock:
+                SharedSystemClient._identifier_to_system.pop(str(self.persist_dir), None)
+                SharedSystemClient._identifier_to_refcount.pop(str(self.persist_dir), None)
+        return Store(self.settings)
+
     @cached_property
     def client(self):
         import chromadb
@@ -76,6 +133,7 @@ class Store:
 
         self._check_persist_dir()
         self._write_marker_if_new()
+        self.seen_generation  # noqa: B018  (before opening: a write in between only costs one more reload)
         chroma_settings = ChromaSettings(anonymized_telemetry=False, allow_reset=False)
         try:
             if self.settings.chroma_host:
@@ -90,8 +148,31 @@ class Store:
                 raise RagError(f"Cannot reach {where}: {exc}", "Start it with `chroma run`, or unset RAG_CHROMA_HOST.") from None
             raise IndexCorruptError(f"Cannot open {where}: {exc}", rebuild_hint(self.settings)) from None
 
+    # --- which collections: a rebuild fills a fresh set beside the one readers use ------------------
+
+    @cached_property
+    def collections(self) -> str:
+        """Name of the chunk collection in use ("-sentences" and "-articles" are beside it): the
+        marker names it once a rebuild was committed, else it is the `collection` setting."""
+        if not self.settings.chroma_host:
+            try:
+                named = json.loads((self.persist_dir / MARKER_FILE).read_text()).get("collections")
+            except (OSError, ValueError, AttributeError):
+                named = None
+            if isinstance(named, str) and named.startswith(self.settings.collection):
+                return named
+        return self.settings.collection
+
+    def opens(self) -> bool:
+        """True when the index can be read (a rebuild can then leave the readers' copy in place)."""
+        try:
+            self.article_records()
+            return True
+        except RagError:
+            return False
+
     def _collection(self, suffix: str):
-        name = f"{self.settings.collection}{suffix}"
+        name = f"{self.collections}{suffix}"
         try:
             return self.client.get_or_create_collection(
                 name, embedding_function=None, configuration={"hnsw": {"space": "cosine"}})
@@ -114,9 +195,7 @@ class Store:
 
     @cached_property
     def vector_store(self):
-        from llama_index.vector_stores.chroma import ChromaVectorStore
-
-        return ChromaVectorStore(chroma_collection=self.chunks)
+        return _vector_store_class()(chroma_collection=self.chunks)
 
     # --- articles -------------------------------------------------------------------------------
 
@@ -222,11 +301,63 @@ class Store:
                                     rebuild_hint(self.settings)) from None
 
     def reset(self) -> None:
-        """Drop this index's collections (for --rebuild)."""
-        for suffix in ("", "-sentences", "-articles"):
-            try:
-                self.client.delete_collection(f"{self.settings.collection}{suffix}")
-            except Exception:
-                pass
+        """Start over (for --rebuild). Embedded: new, empty collections are filled beside the old ones,
+        which other processes go on reading until `bump_generation` commits the new set. A server:
+        the collections are dropped."""
+        if self.settings.chroma_host:
+            for suffix in ("", "-sentences", "-articles"):
+                try:
+                    self.client.delete_collection(f"{self.settings.collection}{suffix}")
+                except Exception:
+                    pass
+        else:
+            self._replacing = self._replacing or self.collections
+            self.__dict__["collections"] = f"{self.settings.collection}.g{uuid.uuid4().hex[:8]}"
         for name in ("chunks", "sentences", "articles", "vector_store"):
             self.__dict__.pop(name, None)
+
+    def _commit_collections(self) -> None:
+        """After a rebuild: the marker names the new collections, so every reader opens them from now on."""
+        if self._replacing is None:
+            return
+        self._replacing = None
+        tmp = self.persist_dir / (MARKER_FILE + ".tmp")
+        tmp.write_text(json.dumps({"format": INDEX_FORMAT, "collections": self.collections}))
+        tmp.replace(self.persist_dir / MARKER_FILE)
+
+    def _drop_collections_except(self, keep: set[str]) -> None:
+        base = self.settings.collection
+        for collection in self.client.list_collections():
+            name = getattr(collection, "name", collection)
+            prefix = name.removesuffix("-sentences").removesuffix("-articles")
+            if prefix not in keep and (prefix == base or prefix.startswith(base + ".g")):
+                try:
+                    self.client.delete_collection(name)
+                except Exception:  # another process dropped it first
+                    pass
+
+
+@lru_cache(maxsize=1)
+def _vector_store_class():
+    """llama-index's ChromaVectorStore, minus chunks whose record is gone.
+
+    Another process's ingest can delete chunks that this process's in-memory vector index still
+    finds until it reloads; Chroma then returns them without metadata. They are dropped here, so a
+    reader sees the article as removed instead of failing on a missing `article_id`."""
+    from llama_index.core.vector_stores.types import VectorStoreQueryResult
+    from llama_index.vector_stores.chroma import ChromaVectorStore
+
+    class _LiveChunks(ChromaVectorStore):
+        def query(self, query, **kwargs):
+            result = super().query(query, **kwargs)
+            keep = [i for i, n in enumerate(result.nodes or []) if n.metadata.get("article_id")]
+            if len(keep) == len(result.nodes or []):
+                return result
+            pick = lambda values: [values[i] for i in keep] if values is not None else None  # noqa: E731
+            return VectorStoreQueryResult(nodes=pick(result.nodes), similarities=pick(result.similarities),
+                                          ids=pick(result.ids))
+
+        def get_nodes(self, node_ids=None, filters=None):
+            return [n for n in super().get_nodes(node_ids, filters) if n.metadata.get("article_id")]
+
+    return _LiveChunks
