@@ -50,6 +50,9 @@ class Settings(BaseSettings):
     openai_model: str = Field("gpt-4o-mini", min_length=1)
     openai_timeout: float = Field(30.0, gt=0, le=600, description="Seconds per request (the openai client's timeout).")
     openai_max_retries: int = Field(2, ge=0, le=10, description="The openai client's own retries (429, 5xx, connection).")
+    openai_deadline: float = Field(60.0, gt=0, le=3600, description="Seconds one answer from the model may take in "
+                                   "all (retries included); past it the offline answer is given.")
+    openai_max_tokens: int = Field(512, ge=16, le=32_000, description="Longest reply asked of the model, in tokens.")
     context_tokens: int = Field(3000, ge=500, le=200_000, description="Token budget of the prompt sent to the model.")
 
     @field_validator("chroma_host", "openai_base_url", mode="before")
