@@ -239,8 +239,22 @@ def serve(
     threading.Thread(target=_report_startup, args=(startup,), daemon=True).start()
     from streamlit.web import cli as streamlit_cli
 
-    sys.argv = ["streamlit", "run", str(app_file), *ctx.args]
+    sys.argv = ["streamlit", "run", str(app_file), *_with_safe_options(ctx.args, startup)]
     streamlit_cli.main()
+
+
+# The app's security settings go on the command line, so they hold from any working directory
+# (Streamlit reads .streamlit/config.toml only from the current one). Options given to `rag serve` win.
+SAFE_SERVER_OPTIONS = {
+    "server.address": "127.0.0.1", "server.headless": "true", "server.enableXsrfProtection": "true",
+    "server.enableCORS": "true", "server.fileWatcherType": "none", "browser.gatherUsageStats": "false",
+}
+
+
+def _with_safe_options(args: list[str], startup) -> list[str]:
+    given = {a[2:].split("=", 1)[0] for a in args if a.startswith("--")}
+    safe = SAFE_SERVER_OPTIONS | {"server.maxUploadSize": str(startup.settings.max_file_mb)}
+    return [*args, *(f"--{key}={value}" for key, value in safe.items() if key not in given)]
 
 
 def _report_startup(startup) -> None:

@@ -297,7 +297,7 @@ class RAG:
         choices = {"extractive": "Offline (extractive, cites article sentences)"}
         if self.model is not None:
             s = self.settings
-            choices["openai"] = (f"Compatible server at {s.openai_base_url} ({s.openai_model})" if s.openai_base_url
+            choices["openai"] = (f"Compatible server at {s.model_server} ({s.openai_model})" if s.openai_base_url
                                  else f"OpenAI ({s.openai_model})")
         return choices
 
@@ -317,11 +317,13 @@ class RAG:
         """Indexed articles with their metadata and chunk counts, by file name."""
         return [{"id": a} | m for a, m in sorted(self._store.article_records().items())]
 
-    def add_document(self, filename: str, data: bytes) -> Path:
-        """Save an uploaded file into the docs folder (type allowlist, size cap); ingest() indexes it."""
+    def add_document(self, filename: str, data: bytes, *, overwrite: bool = False) -> Path:
+        """Save an uploaded file into the docs folder (type allowlist, size cap); ingest() indexes it.
+        An article of the same name is replaced only with overwrite=True (else a DocumentError)."""
         from .library import save_document
 
-        return save_document(Path(self.settings.docs_dir), filename, data, self.settings.max_file_mb * 1_000_000)
+        return save_document(Path(self.settings.docs_dir), filename, data, self.settings.max_file_mb * 1_000_000,
+                             overwrite=overwrite)
 
     def remove_document(self, article_id: str) -> None:
         """Delete an article's file from the docs folder; ingest() then drops it from the index."""

@@ -134,7 +134,7 @@ class OpenAIAnswerer:
             except Exception as exc:
                 raise LLMUnavailable(deadline.reason() or _reason(exc, self.settings)) from None
             if not finished:  # every server ends a whole answer with a finish_reason; a dropped one does not
-                where = self.settings.openai_base_url or "the OpenAI API"
+                where = self.settings.model_server
                 raise LLMUnavailable(deadline.reason()
                                      or f"The connection to the model server at {where} ended in the middle of the answer.")
 
@@ -190,7 +190,7 @@ class _Deadline:
     def reason(self) -> str | None:
         if not (self.expired or time.monotonic() > self.at):
             return None
-        where = self.settings.openai_base_url or "the OpenAI API"
+        where = self.settings.model_server
         return f"The model server at {where} did not finish its answer within {self.seconds:g} s (RAG_OPENAI_DEADLINE)."
 
     def _expire(self) -> None:
@@ -225,7 +225,7 @@ class _Deadline:
 
 
 def _unreadable(settings: Settings) -> str:
-    where = settings.openai_base_url or "the OpenAI API"
+    where = settings.model_server
     return f"The model server at {where} sent a reply that could not be read (a text piece that is not text)."
 
 
@@ -233,7 +233,7 @@ def _reason(exc: Exception, settings: Settings) -> str:
     """A sentence for people about what went wrong; never the key, never the server's raw text."""
     import openai
 
-    where = settings.openai_base_url or "the OpenAI API"
+    where = settings.model_server
     # Most specific first: several of these are subclasses of APIStatusError or APIConnectionError.
     reasons = [
         (openai.AuthenticationError, f"The model server at {where} rejected the API key (401). Check OPENAI_API_KEY."),

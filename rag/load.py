@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+import os
 import re
 import time
 from dataclasses import dataclass, field
@@ -46,12 +47,36 @@ def list_article_files(docs_dir: Path) -> list[Path]:
     return files
 
 
-def read_bytes(path: Path, max_bytes: int) -> bytes:
-    size = path.stat().st_size
-    if size > max_bytes:
-        raise DocumentError(f"{path.name} is {size / 1e6:.1f} MB, over the {max_bytes / 1e6:.0f} MB limit.",
-                            "Split it, or raise RAG_MAX_FILE_MB.")
-    return path.read_bytes()
+def read_bytes(path: Path, max_bytes: int, docs_dir: Path | None = None) -> bytes:
+    """The file's bytes; a file that cannot be read (gone since the folder was listed, no permission,
+    an I/O error) is a DocumentError, so the ingest skips it with the reason and goes on. So is a
+    symbolic link that leads out of `docs_dir` (e.g. to /etc/passwd): nothing outside it is read."""
+    if docs_dir is not None and not _inside(path, docs_dir):
+        raise DocumentError(f"{path.name} is a link to a file outside the documents folder, so it was skipped.",
+                            "Copy the file into the folder instead of linking to it.")
+    try:
+        with path.open("rb") as f:  # one open: the size is checked on the file actually read
+            size = os.fstat(f.fileno()).st_size
+            if size > max_bytes:
+                raise DocumentError(f"{path.name} is {size / 1e6:.1f} MB, over the {max_bytes / 1e6:.0f} MB limit.",
+                                    "Split it, or raise RAG_MAX_FILE_MB.")
+            return f.read(max_bytes + 1)
+    except FileNotFoundError:
+        raise DocumentError(f"{path.name} was removed while the folder was being ingested.") from None
+    except PermissionError:
+        raise DocumentError(f"{path.name} cannot be read: permission denied.",
+                            "Give the user running rag read access to it.") from None
+    except IsADirectoryError:
+        raise DocumentError(f"{path.name} is a folder, not a file.") from None
+    except OSError as exc:
+        raise DocumentError(f"{path.name} could not be read ({exc.strerror or exc}).") from None
+
+
+def _inside(path: Path, folder: Path) -> bool:
+    try:
+        return path.resolve().is_relative_to(folder.resolve())
+    except OSError:  # a link loop, or a path that vanished: not provably inside
+        return False
 
 
 def parse_document(path: Path, data: bytes) -> RawDocument:

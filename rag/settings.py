@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 from typing import Literal
+from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 from pydantic import Field, SecretStr, ValidationError, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -68,6 +70,11 @@ class Settings(BaseSettings):
             raise ValueError("top_k must not exceed candidate_k")
         return self
 
+    @property
+    def model_server(self) -> str:
+        """Where the model is, for people: the base URL with any credentials in it hidden."""
+        return redact_url(self.openai_base_url) if self.openai_base_url else "the OpenAI API"
+
     def effective_answerer(self) -> str:
         if self.answerer != "auto":
             return self.answerer
@@ -77,8 +84,28 @@ class Settings(BaseSettings):
         """Every setting, JSON-friendly, with secrets shown only as set or not set."""
         data = self.model_dump(mode="json")
         data["openai_api_key"] = "set" if self.openai_api_key else "not set"
+        data["openai_base_url"] = redact_url(self.openai_base_url)
+        data["chroma_host"] = redact_url(self.chroma_host)
         data["answerer_in_effect"] = self.effective_answerer()
         return data
+
+
+_SECRET_PARAM = re.compile(r"key|token|secret|passw|auth|sig", re.IGNORECASE)
+
+
+def redact_url(url: str | None) -> str | None:
+    """`url` safe to show or log: a user name and password in it, and query values that look like
+    secrets (api_key=..., token=...), become ***. The one place the app, CLI and errors hide them."""
+    if not url:
+        return url
+    try:
+        parts = urlsplit(url)
+    except ValueError:  # not a URL we can take apart: show nothing of it
+        return "***"
+    netloc = "***@" + parts.netloc.rpartition("@")[2] if "@" in parts.netloc else parts.netloc
+    query = urlencode([(k, "***" if _SECRET_PARAM.search(k) else v) for k, v in parse_qsl(parts.query, keep_blank_values=True)],
+                      safe="*")
+    return urlunsplit((parts.scheme, netloc, parts.path, query, ""))
 
 
 def load_settings(settings: Settings | None = None, **overrides: object) -> Settings:

@@ -3,9 +3,14 @@ embeddings the answerer scores, and one record per article (its hash, metadata a
 
 from __future__ import annotations
 
+import errno
 import json
 import os
+import re
+import shutil
+import sqlite3
 import uuid
+from contextlib import contextmanager
 from functools import cached_property, lru_cache
 from pathlib import Path
 from typing import Any
@@ -13,7 +18,7 @@ from typing import Any
 import numpy as np
 
 from . import environment  # noqa: F401
-from .errors import IndexCorruptError, RagError
+from .errors import IndexCorruptError, RagError, StorageFullError
 from .settings import Settings
 
 # Anything that changes what ingest produces for the same file bumps this, so every file is redone.
@@ -33,6 +38,41 @@ def sentence_id(article_id: str, start: int) -> str:
 def rebuild_hint(settings: Settings) -> str:
     return (f"Rebuild it with `rag ingest --rebuild` (or RAG(...).ingest(rebuild=True)), "
             f"or point persist_dir somewhere else than {str(settings.persist_dir)!r}.")
+
+
+_DISK_FULL = re.compile(r"no space left|disk is full|database or disk is full|SQLITE_FULL", re.IGNORECASE)
+
+
+def _nearly_full(settings: Settings) -> bool:
+    # Chroma reports a full disk as, e.g., "Error in compaction: Failed to apply logs to the metadata
+    # segment": a storage error with almost no space left is taken for what it most likely is.
+    if settings.chroma_host:
+        return False
+    try:
+        return shutil.disk_usage(Path(settings.persist_dir)).free < 16_000_000
+    except OSError:
+        return False
+
+
+def storage_error(exc: BaseException, settings: Settings, doing: str) -> RagError | None:
+    """The RagError for a failure of the storage itself (Chroma, SQLite, the file system), or None for
+    anything else: a bug stays a bug, with its traceback, instead of becoming "rebuild the index"."""
+    if isinstance(exc, RagError):
+        return exc
+    chain, seen = [exc], exc
+    while (seen := seen.__cause__ or seen.__context__) is not None and len(chain) < 10:
+        chain.append(seen)
+    storage = any(isinstance(e, (OSError, sqlite3.Error)) or type(e).__module__.split(".")[0].startswith("chromadb")
+                  for e in chain)
+    if storage and _nearly_full(settings) or any(
+            (isinstance(e, OSError) and e.errno == errno.ENOSPC) or _DISK_FULL.search(str(e)) for e in chain):
+        return StorageFullError(
+            f"{doing} failed: the disk holding {str(settings.persist_dir)!r} is full.",
+            "Free some space, then run `rag ingest` again; it finishes what this one left. Do not rebuild: "
+            "the index is not damaged.")
+    if not storage:
+        return None
+    return IndexCorruptError(f"{doing} failed: {type(exc).__name__}: {exc}", rebuild_hint(settings))
 
 
 class Store:
@@ -142,6 +182,8 @@ class Store:
             self.persist_dir.mkdir(parents=True, exist_ok=True)
             return chromadb.PersistentClient(path=str(self.persist_dir), settings=chroma_settings)
         except Exception as exc:
+            if isinstance(full := storage_error(exc, self.settings, "Opening the index"), StorageFullError):
+                raise full from None
             where = (f"the Chroma server at {self.settings.chroma_host}:{self.settings.chroma_port}"
                      if self.settings.chroma_host else f"the index in {str(self.persist_dir)!r}")
             if self.settings.chroma_host:
@@ -179,6 +221,8 @@ class Store:
         except RagError:
             raise
         except Exception as exc:
+            if isinstance(full := storage_error(exc, self.settings, "Opening the index"), StorageFullError):
+                raise full from None
             raise IndexCorruptError(f"Cannot open collection {name!r}: {exc}", rebuild_hint(self.settings)) from None
 
     @cached_property
@@ -215,9 +259,27 @@ class Store:
 
     def delete_article(self, article_id: str) -> None:
         # Article record first: if we are killed half way, the article is simply "not ingested" and redone.
-        self.articles.delete(ids=[article_id])
-        self.chunks.delete(where={"article_id": article_id})
-        self.sentences.delete(where={"article_id": article_id})
+        with self._storage("Writing the index"):
+            self.articles.delete(ids=[article_id])
+            self.chunks.delete(where={"article_id": article_id})
+            self.sentences.delete(where={"article_id": article_id})
+
+    def set_source(self, article_id: str, source: str) -> None:
+        """Point an unchanged article at where its file now is (`rag ingest NEWDIR` with the same files)."""
+        with self._storage("Writing the index"):
+            for collection, where in ((self.chunks, {"where": {"article_id": article_id}}),
+                                      (self.articles, {"ids": [article_id]})):
+                got = collection.get(include=["metadatas"], **where)
+                metadatas = []
+                for meta in got["metadatas"]:
+                    meta = dict(meta or {}) | {"source": source}
+                    if "_node_content" in meta:  # llama-index rebuilds the node's metadata from this copy
+                        node = json.loads(meta["_node_content"])
+                        node.setdefault("metadata", {})["source"] = source
+                        meta["_node_content"] = json.dumps(node)
+                    metadatas.append(meta)
+                if got["ids"]:
+                    collection.update(ids=got["ids"], metadatas=metadatas)
 
     def write_article(self, record: dict[str, Any], text: str, nodes: list, sentence_ids: list[str],
                       sentence_embeddings: np.ndarray, sentence_metas: list[dict[str, Any]]) -> None:
@@ -228,6 +290,10 @@ class Store:
         first and written last, so an ingest killed in between leaves the article marked as not
         ingested, and the next ingest redoes it.
         """
+        with self._storage("Writing the index"):
+            self._write_article(record, text, nodes, sentence_ids, sentence_embeddings, sentence_metas)
+
+    def _write_article(self, record, text, nodes, sentence_ids, sentence_embeddings, sentence_metas) -> None:
         from llama_index.vector_stores.chroma.base import node_to_metadata_dict
 
         article_id = record["article_id"]
@@ -258,6 +324,10 @@ class Store:
 
         The full scan runs only when the counts disagree with the records, so a healthy index pays
         two count() calls."""
+        with self._storage("Repairing the index"):
+            return self._remove_orphans(records)
+
+    def _remove_orphans(self, records: dict[str, dict[str, Any]]) -> int:
         if (self.chunks.count() == sum(int(m.get("chunks", 0)) for m in records.values())
                 and self.sentences.count() == sum(int(m.get("sentences", 0)) for m in records.values())):
             return 0
@@ -292,13 +362,19 @@ class Store:
         return ids, docs, metas
 
     def _guard(self, call):
-        try:
+        with self._storage("Reading the index"):
             return call()
-        except RagError:
-            raise
+
+    @contextmanager
+    def _storage(self, doing: str):
+        """Storage failures become a RagError that says what to do; other exceptions pass unchanged."""
+        try:
+            yield
         except Exception as exc:
-            raise IndexCorruptError(f"Reading the index failed: {type(exc).__name__}: {exc}",
-                                    rebuild_hint(self.settings)) from None
+            mapped = storage_error(exc, self.settings, doing)
+            if mapped is None or mapped is exc:
+                raise
+            raise mapped from None
 
     def reset(self) -> None:
         """Start over (for --rebuild). Embedded: new, empty collections are filled beside the old ones,
