@@ -136,13 +136,15 @@ def _write_batch(batch: list[_Prepared], store: Store, embedder: Embedder) -> No
     row = {text: i for i, text in enumerate(unique)}
     sentence_vectors = unique_vectors[[row[t] for t in sentence_texts]] if sentence_texts else unique_vectors
     c = s = 0
+    writes = []
     for item in batch:
-        _write(item, chunk_vectors[c:c + len(item.chunks)], sentence_vectors[s:s + len(item.spans)], store)
+        writes.append(_write(item, chunk_vectors[c:c + len(item.chunks)], sentence_vectors[s:s + len(item.spans)]))
         c += len(item.chunks)
         s += len(item.spans)
+    store.write_articles(writes)  # a few Chroma calls for the whole batch, not six per article
 
 
-def _write(item: _Prepared, chunk_vectors: np.ndarray, sentence_vectors: np.ndarray, store: Store) -> None:
+def _write(item: _Prepared, chunk_vectors: np.ndarray, sentence_vectors: np.ndarray) -> tuple:
     from llama_index.core.schema import NodeRelationship, RelatedNodeInfo, TextNode
 
     article, chunks, spans = item.article, item.chunks, item.spans
@@ -162,7 +164,7 @@ def _write(item: _Prepared, chunk_vectors: np.ndarray, sentence_vectors: np.ndar
     sentence_metas = [{"article_id": article.id, "start": s, "end": e} for s, e in spans]
     record = base | {"hash": item.digest, "chunks": len(chunks), "sentences": len(spans),
                      "author": article.author or "", "chars": len(article.text), "ingested_at": time.time()}
-    store.write_article(record, article.text, nodes, sentence_ids, sentence_vectors, sentence_metas)
+    return record, article.text, nodes, sentence_ids, sentence_vectors, sentence_metas
 
 
 def _article_meta(article: Article) -> dict[str, Any]:

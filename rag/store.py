@@ -283,21 +283,34 @@ class Store:
 
     def write_article(self, record: dict[str, Any], text: str, nodes: list, sentence_ids: list[str],
                       sentence_embeddings: np.ndarray, sentence_metas: list[dict[str, Any]]) -> None:
-        """Replace one article's chunks and sentences.
+        """Replace one article's chunks and sentences (see write_articles)."""
+        self.write_articles([(record, text, nodes, sentence_ids, sentence_embeddings, sentence_metas)])
 
-        Readers never find the article missing: new chunks overwrite old ones in place (ids are
-        deterministic), then leftovers of the old version are trimmed. The article record is removed
-        first and written last, so an ingest killed in between leaves the article marked as not
-        ingested, and the next ingest redoes it.
+    def write_articles(self, writes: list[tuple[dict[str, Any], str, list, list[str], np.ndarray, list[dict[str, Any]]]]
+                       ) -> None:
+        """Replace several articles' chunks and sentences: (record, text, nodes, sentence ids, sentence
+        embeddings, sentence metadata) each, in six Chroma calls whatever their number (a call costs
+        ~15 ms; per article, they bounded an ingest of tiny files to ~8 files/s).
+
+        Readers never find an article missing: new chunks overwrite old ones in place (ids are
+        deterministic), then leftovers of the old versions are trimmed. The article records are removed
+        first and written last, so an ingest killed in between leaves those articles marked as not
+        ingested, and the next ingest redoes them.
         """
-        with self._storage("Writing the index"):
-            self._write_article(record, text, nodes, sentence_ids, sentence_embeddings, sentence_metas)
+        if writes:
+            with self._storage("Writing the index"):
+                self._write_articles(writes)
 
-    def _write_article(self, record, text, nodes, sentence_ids, sentence_embeddings, sentence_metas) -> None:
+    def _write_articles(self, writes) -> None:
         from llama_index.vector_stores.chroma.base import node_to_metadata_dict
 
-        article_id = record["article_id"]
-        self.articles.delete(ids=[article_id])
+        article_ids = [record["article_id"] for record, *_ in writes]
+        nodes = [n for _, _, article_nodes, *_ in writes for n in article_nodes]
+        sentence_ids = [i for *_, ids, _, _ in writes for i in ids]
+        sentence_metas = [m for *_, metas in writes for m in metas]
+        sentence_embeddings = np.concatenate([np.asarray(e, dtype=np.float32).reshape(len(ids), -1)
+                                              for *_, ids, e, _ in writes if len(ids)]) if sentence_ids else []
+        self.articles.delete(ids=article_ids)
         # ChromaVectorStore.add has no upsert; this writes the same records it would (and reads back alike).
         for start in range(0, len(nodes), 1000):
             batch = nodes[start:start + 1000]
@@ -309,13 +322,15 @@ class Store:
             stop = start + 2000
             self.sentences.upsert(ids=sentence_ids[start:stop], embeddings=sentence_embeddings[start:stop],
                                   metadatas=sentence_metas[start:stop])
-        self._trim(self.chunks, article_id, {n.node_id for n in nodes})
-        self._trim(self.sentences, article_id, set(sentence_ids))
-        self.articles.upsert(ids=[article_id], embeddings=[[0.0]], metadatas=[record], documents=[text])
+        self._trim(self.chunks, article_ids, {n.node_id for n in nodes})
+        self._trim(self.sentences, article_ids, set(sentence_ids))
+        self.articles.upsert(ids=article_ids, embeddings=[[0.0]] * len(writes),
+                             metadatas=[record for record, *_ in writes], documents=[text for _, text, *_ in writes])
 
     @staticmethod
-    def _trim(collection, article_id: str, keep: set[str]) -> None:
-        stale = [i for i in collection.get(where={"article_id": article_id}, include=[])["ids"] if i not in keep]
+    def _trim(collection, article_ids: list[str], keep: set[str]) -> None:
+        got = collection.get(where={"article_id": {"$in": article_ids}}, include=[])
+        stale = [i for i in got["ids"] if i not in keep]
         if stale:
             collection.delete(ids=stale)
 

@@ -119,12 +119,12 @@ def test_an_ingest_killed_mid_way_is_repaired_by_the_next_one(tmp_path):
     child = subprocess.Popen([sys.executable, "-c", textwrap.dedent(f"""
         from rag import RAG
         from rag.store import Store
-        write, written = Store.write_article, [0]
-        def reporting_write(self, *args, **kwargs):
-            write(self, *args, **kwargs)
-            written[0] += 1
+        write, written = Store.write_articles, [0]
+        def reporting_write(self, writes):
+            write(self, writes)
+            written[0] += len(writes)
             print("wrote", written[0], flush=True)
-        Store.write_article = reporting_write
+        Store.write_articles = reporting_write
         RAG(docs_dir={str(docs)!r}, persist_dir={str(vs)!r}).ingest()
     """)], stdout=subprocess.PIPE, text=True, cwd=ROOT)
     for line in child.stdout:
