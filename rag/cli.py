@@ -244,7 +244,8 @@ def serve(
 
 
 # The app's security settings go on the command line, so they hold from any working directory
-# (Streamlit reads .streamlit/config.toml only from the current one). Options given to `rag serve` win.
+# (Streamlit reads .streamlit/config.toml only from the working directory and beside the app, which an
+# installed package or a copied app lacks). Options given to `rag serve` win.
 SAFE_SERVER_OPTIONS = {
     "server.address": "127.0.0.1", "server.headless": "true", "server.enableXsrfProtection": "true",
     "server.enableCORS": "true", "server.fileWatcherType": "none", "browser.gatherUsageStats": "false",
