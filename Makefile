@@ -7,7 +7,7 @@ export HF_HUB_OFFLINE := 1
 export TRANSFORMERS_OFFLINE := 1
 export ANONYMIZED_TELEMETRY := False
 
-.PHONY: run test test-unit ingest bench bench-scale soak fit-answerer install clean-index
+.PHONY: run test test-unit ingest bench bench-scale soak soak-app fit-answerer install clean-index
 
 $(PY):
 	python3.11 -m venv .venv
@@ -62,6 +62,10 @@ fit-answerer: $(STAMP)
 # 5,000 questions in one process: fails if memory grows 5% or more after warm-up.
 soak: ingest
 	$(PY) -m benchmarks.soak 5000
+
+# The app and `rag ingest` side by side for 3 minutes while browser sessions ask: fails on any error.
+soak-app: $(STAMP) /usr/bin/chromium
+	$(PY) -m benchmarks.soak_side_by_side --minutes 3 --sessions 2
 
 clean-index:
 	rm -rf vectorstore/* 

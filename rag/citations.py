@@ -19,7 +19,6 @@ from .schema import Citation, Passage
 from .split import sentence_spans
 from .text import terms
 
-_MARKER = re.compile(r"\s*\[(\d+)\]")
 _DONT_SAY = re.compile(r"^\W*(?:the )?articles? (?:don'?t|do not|does not|doesn'?t) (?:say|answer|contain|mention)",
                        re.IGNORECASE)
 
@@ -39,8 +38,13 @@ def says_dont_know(text: str) -> bool:
     return bool(_DONT_SAY.search(text.strip()))
 
 
+_BLANKS = re.compile(r"[^\S\n]+")  # whitespace other than line breaks
+
+
 def check_answer(raw: str, passages: list[Passage]) -> Checked:
-    raw = raw.strip()
+    # Runs of spaces become one (the sentence splitter is slow on long runs; the answer's sentences
+    # are rebuilt from their words anyway). Line breaks stay: they end sentences.
+    raw = _BLANKS.sub(" ", raw).strip()
     if not raw or says_dont_know(raw):
         return Checked("", [], True)
     numbering: dict[tuple[str, int], int] = {}
@@ -75,7 +79,10 @@ def check_answer(raw: str, passages: list[Passage]) -> Checked:
     return Checked(" ".join(out), citations, False, kept, dropped, removed, stats)
 
 
-_CLAIM = re.compile(r"(.*?)((?:\s*\[\d+\])+)|(.+?)$", re.DOTALL)
+# A group of markers; it can only start at "[", so finding every group is one pass over the reply
+# (a pattern that lets "\s*" start anywhere rescans a long run of spaces from each of its positions).
+_MARKERS = re.compile(r"\[\d+\](?:\s*\[\d+\])*")
+_MAX_MARKER_DIGITS = 6  # a longer number names no passage (and int() refuses 4,300 digits and more)
 
 
 def _claims(raw: str) -> list[tuple[str, list[int]]]:
@@ -85,13 +92,19 @@ def _claims(raw: str) -> list[tuple[str, list[int]]]:
     and "... general [1]." alike); other sentences of the same stretch carry no marker.
     """
     claims: list[tuple[str, list[int]]] = []
-    for match in _CLAIM.finditer(raw):
-        stretch = match.group(1) if match.group(2) else match.group(3) or ""
+    stretches: list[tuple[str, str]] = []
+    done = 0
+    for match in _MARKERS.finditer(raw):
+        stretches.append((raw[done:match.start()], match.group()))
+        done = match.end()
+    if done < len(raw):
+        stretches.append((raw[done:], ""))
+    for stretch, group in stretches:
         closing = re.match(r"\s*([.!?]+)", stretch)
         if closing and claims:  # "... came [2]." : the full stop belongs to the sentence before
             claims[-1] = (claims[-1][0] + closing.group(1), claims[-1][1])
         stretch = stretch.lstrip(" .!?,;:")
-        markers = [int(m) for m in re.findall(r"\d+", match.group(2) or "")]
+        markers = [int(m) if len(m) <= _MAX_MARKER_DIGITS else 0 for m in re.findall(r"\d+", group)]
         sentences = [stretch[s.start:s.end].strip() for s in sentence_spans(stretch)]
         sentences = [x for x in sentences if any(ch.isalnum() for ch in x)]
         if not sentences:

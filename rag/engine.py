@@ -100,12 +100,18 @@ class RAG:
             report = ingest(self.settings, self._store, self._embedder, progress)
             self._corpus = None
             self._load_corpus()
+            self._store.bump_generation()  # other processes reading this index reload it (Store.is_stale)
         return report
 
     # --- the corpus (keyword index, filters, answerers), loaded once per index state -----------
 
     def _load_corpus(self) -> _Corpus:
         corpus = self._corpus
+        if corpus is not None and self._store.is_stale():  # another process ingested: reload (Store.is_stale)
+            with self._corpus_lock:
+                if self._store.is_stale():
+                    self._store, self._corpus = self._store.reopened(), None
+            corpus = self._corpus
         if corpus is not None:
             return corpus
         with self._corpus_lock:
@@ -287,11 +293,13 @@ class RAG:
         """Indexed articles with their metadata and chunk counts, by file name."""
         return [{"id": a} | m for a, m in sorted(self._store.article_records().items())]
 
-    def add_document(self, filename: str, data: bytes) -> Path:
-        """Save an uploaded file into the docs folder (type allowlist, size cap); ingest() indexes it."""
+    def add_document(self, filename: str, data: bytes, *, overwrite: bool = False) -> Path:
+        """Save an uploaded file into the docs folder (type allowlist, size cap); ingest() indexes it.
+        An article of the same name is replaced only with overwrite=True (else a DocumentError)."""
         from .library import save_document
 
-        return save_document(Path(self.settings.docs_dir), filename, data, self.settings.max_file_mb * 1_000_000)
+        return save_document(Path(self.settings.docs_dir), filename, data, self.settings.max_file_mb * 1_000_000,
+                             overwrite=overwrite)
 
     def remove_document(self, article_id: str) -> None:
         """Delete an article's file from the docs folder; ingest() then drops it from the index."""

@@ -31,6 +31,10 @@ class IndexCorruptError(RagError):
     """The persisted index cannot be read; it must be rebuilt."""
 
 
+class StorageFullError(RagError):
+    """The disk holding the index is full: the index is not corrupt, and must not be rebuilt."""
+
+
 class IndexBusyError(RagError):
     """Another process is writing to the same index."""
 

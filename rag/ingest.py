@@ -75,10 +75,12 @@ def ingest(settings: Settings, store: Store, embedder: Embedder, progress: Progr
         if progress:
             progress(done, len(files), f"Reading {article_id}{rate.status(done)}")
         try:
-            data = read_bytes(path, settings.max_file_mb * 1_000_000)
+            data = read_bytes(path, settings.max_file_mb * 1_000_000, docs_dir)
             digest = content_hash(data, settings)
             previous = indexed.get(article_id)
             if previous and previous.get("hash") == digest:
+                if previous.get("source") != (docs_dir / article_id).as_posix():  # same file, another folder
+                    store.set_source(article_id, (docs_dir / article_id).as_posix())
                 report.skipped.append(article_id)
                 done += 1
                 continue

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import hashlib
+import os
 import re
 from pathlib import Path
 
@@ -10,15 +12,23 @@ from .load import SUPPORTED_SUFFIXES
 
 
 def safe_filename(name: str) -> str:
-    """A plain file name: no folders, no leading dots, only letters, digits, '.', '-' and '_'."""
-    base = Path(name.replace("\\", "/")).name
-    cleaned = re.sub(r"[^\w.-]+", "_", base).lstrip("._")
+    """A plain file name: no folders, no leading dots; letters, digits, spaces, '.', '-' and '_'.
+
+    Different names stay different: when other characters have to go, a short hash of the name as
+    given is added ("a:b.txt" -> "a_b-1f3c9a2e.txt", which "a_b.txt" cannot become)."""
+    base = Path(name.replace("\\", "/")).name.strip()
+    cleaned = re.sub(r"[^\w .-]", "_", base).lstrip("._ ")
     if not cleaned or "." not in cleaned:
         raise DocumentError(f"{name!r} is not a usable file name.", "Name it like report.txt or story.pdf.")
+    if cleaned != base:
+        stem, dot, suffix = cleaned.rpartition(".")
+        cleaned = f"{stem}-{hashlib.sha256(base.encode()).hexdigest()[:8]}{dot}{suffix}"
     return cleaned
 
 
-def save_document(docs_dir: Path, filename: str, data: bytes, max_bytes: int) -> Path:
+def save_document(docs_dir: Path, filename: str, data: bytes, max_bytes: int, *, overwrite: bool = False) -> Path:
+    """Save an upload into the docs folder. An existing article is replaced only with overwrite=True:
+    otherwise a DocumentError names the file."""
     name = safe_filename(filename)
     suffix = Path(name).suffix.lower()
     if suffix not in SUPPORTED_SUFFIXES:
@@ -40,9 +50,22 @@ def save_document(docs_dir: Path, filename: str, data: bytes, max_bytes: int) ->
             raise DocumentError(f"{name} is not valid UTF-8 text.", "Re-save it as UTF-8.") from None
     docs_dir.mkdir(parents=True, exist_ok=True)
     target = docs_dir / name
-    tmp = target.with_name(f".{name}.part")
-    tmp.write_bytes(data)
-    tmp.replace(target)  # never a half-written article in the folder
+    exists = DocumentError(f"An article named {name} is already in {str(docs_dir)!r}.",
+                           "Rename the file, or choose to replace the existing article.")
+    if target.exists() and not overwrite:
+        raise exists
+    tmp = target.with_name(f".{name}.{os.getpid()}.part")
+    tmp.write_bytes(data)  # never a half-written article in the folder
+    try:
+        if overwrite:
+            tmp.replace(target)
+        else:
+            try:
+                os.link(tmp, target)  # fails if the name was taken meanwhile: never a silent overwrite
+            except FileExistsError:
+                raise exists from None
+    finally:
+        tmp.unlink(missing_ok=True)
     return target
 
 

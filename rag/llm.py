@@ -11,6 +11,9 @@ the engine answers with the offline extractive answerer instead.
 from __future__ import annotations
 
 import re
+import socket
+import threading
+import time
 from collections.abc import Iterator
 from functools import cached_property
 
@@ -47,12 +50,17 @@ class OpenAIAnswerer:
 
     @cached_property
     def client(self):
+        import httpx
         from openai import OpenAI
 
         key = self.settings.openai_api_key.get_secret_value() if self.settings.openai_api_key else "not-needed"
-        # Timeouts and retries are the client's own (it backs off on 429 and 5xx).
+        # Timeouts and retries are the client's own (it backs off on 429 and 5xx); the overall deadline
+        # is ours (_Deadline): the client's timeout is per read, so a server trickling a byte a second
+        # never trips it. No kept-alive connections, so every call's socket is seen when it connects.
+        http = httpx.Client(timeout=self.settings.openai_timeout, limits=httpx.Limits(max_keepalive_connections=0),
+                            event_hooks={"request": [_Deadline.trace_request]})
         return OpenAI(api_key=key, base_url=self.settings.openai_base_url, timeout=self.settings.openai_timeout,
-                      max_retries=self.settings.openai_max_retries)
+                      max_retries=self.settings.openai_max_retries, http_client=http)
 
     # --- prompt ---------------------------------------------------------------------------------
 
@@ -75,28 +83,56 @@ class OpenAIAnswerer:
     # --- calls ----------------------------------------------------------------------------------
 
     def complete(self, messages: list[dict[str, str]]) -> str:
-        try:
-            response = self.client.chat.completions.create(
-                model=self.settings.openai_model, messages=messages, temperature=0)
-            text = response.choices[0].message.content if response.choices else None
-        except Exception as exc:
-            raise LLMUnavailable(_reason(exc, self.settings)) from None
+        with _Deadline(self.settings) as deadline:
+            try:
+                response = self.client.chat.completions.create(
+                    model=self.settings.openai_model, messages=messages, temperature=0,
+                    max_tokens=self.settings.openai_max_tokens)
+                text = response.choices[0].message.content if response.choices else None
+            except Exception as exc:
+                raise LLMUnavailable(deadline.reason() or _reason(exc, self.settings)) from None
         if not isinstance(text, str) or not text.strip():
             raise LLMUnavailable("The model returned an empty answer.")
-        return text
+        return text[:self.max_reply_chars]
+
+    @property
+    def max_reply_chars(self) -> int:
+        """A server that ignores max_tokens is cut off here (a token is rarely over 8 characters)."""
+        return self.settings.openai_max_tokens * 8
 
     def stream(self, messages: list[dict[str, str]]) -> Iterator[str]:
-        """Text deltas as the model produces them; raises LLMUnavailable on failure (also mid-stream)."""
-        try:
-            stream = self.client.chat.completions.create(
-                model=self.settings.openai_model, messages=messages, temperature=0, stream=True)
-            for chunk in stream:
-                if chunk.choices and chunk.choices[0].delta and chunk.choices[0].delta.content:
-                    yield chunk.choices[0].delta.content
-        except LLMUnavailable:
-            raise
-        except Exception as exc:
-            raise LLMUnavailable(_reason(exc, self.settings)) from None
+        """Text deltas as the model produces them; raises LLMUnavailable on failure (also mid-stream),
+        and when the whole reply has not arrived within the deadline."""
+        with _Deadline(self.settings) as deadline:
+            received, finished = 0, False
+            try:
+                stream = self.client.chat.completions.create(
+                    model=self.settings.openai_model, messages=messages, temperature=0, stream=True,
+                    max_tokens=self.settings.openai_max_tokens)
+                for chunk in stream:
+                    deadline.check()
+                    finished = finished or bool(chunk.choices and chunk.choices[0].finish_reason)
+                    delta = chunk.choices[0].delta if chunk.choices else None
+                    content = getattr(delta, "content", None)
+                    if content is None or content == "":
+                        continue
+                    if not isinstance(content, str):
+                        raise LLMUnavailable(_unreadable(self.settings))
+                    content = content[:self.max_reply_chars - received]
+                    received += len(content)
+                    if content:
+                        yield content
+                    if received >= self.max_reply_chars:
+                        stream.close()
+                        return
+            except LLMUnavailable:
+                raise
+            except Exception as exc:
+                raise LLMUnavailable(deadline.reason() or _reason(exc, self.settings)) from None
+            if not finished:  # every server ends a whole answer with a finish_reason; a dropped one does not
+                where = self.settings.model_server
+                raise LLMUnavailable(deadline.reason()
+                                     or f"The connection to the model server at {where} ended in the middle of the answer.")
 
     def condense(self, question: str, history: list[tuple[str, str]]) -> str:
         turns = "\n".join(f"User: {q}\nAssistant: {a}" for q, a in history[-3:])
@@ -115,11 +151,85 @@ def _passage_block(n: int, passage: Passage) -> str:
     return f'<passage n="{n}" {attrs}>\n{body}\n</passage>'
 
 
+class _Deadline:
+    """The overall deadline of one model call (retries included), whatever the server does.
+
+    A timer shuts the call's sockets down when it expires, which ends a read blocked on a server that
+    trickles or never stops; the caller then reports the deadline, not the broken connection."""
+
+    _local = threading.local()
+
+    def __init__(self, settings: Settings) -> None:
+        self.settings = settings
+        self.seconds = settings.openai_deadline
+        self.at = time.monotonic() + self.seconds
+        self.expired = False
+        self._sockets: list[socket.socket] = []
+        self._lock = threading.Lock()
+        self._timer = threading.Timer(self.seconds, self._expire)
+        self._timer.daemon = True
+
+    def __enter__(self) -> "_Deadline":
+        self._local.current = self
+        self._timer.start()
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self._timer.cancel()
+        self._local.current = None
+
+    def check(self) -> None:
+        if self.expired or time.monotonic() > self.at:
+            self.expired = True
+            raise LLMUnavailable(self.reason())
+
+    def reason(self) -> str | None:
+        if not (self.expired or time.monotonic() > self.at):
+            return None
+        where = self.settings.model_server
+        return f"The model server at {where} did not finish its answer within {self.seconds:g} s (RAG_OPENAI_DEADLINE)."
+
+    def _expire(self) -> None:
+        with self._lock:
+            self.expired = True
+            for sock in self._sockets:
+                try:
+                    sock.shutdown(socket.SHUT_RDWR)
+                except OSError:
+                    pass
+
+    def _watch(self, stream) -> None:
+        sock = stream.get_extra_info("socket") if stream is not None else None
+        if isinstance(sock, socket.socket):
+            with self._lock:
+                self._sockets.append(sock)
+            if self.expired:
+                self._expire()
+
+    @classmethod
+    def trace_request(cls, request) -> None:
+        """httpx request hook: hand each new connection of the current call to its deadline."""
+        deadline = getattr(cls._local, "current", None)
+        if deadline is None:
+            return
+
+        def trace(event: str, info: dict) -> None:
+            if event in ("connection.connect_tcp.complete", "connection.start_tls.complete"):
+                deadline._watch(info.get("return_value"))
+
+        request.extensions = {**request.extensions, "trace": trace}
+
+
+def _unreadable(settings: Settings) -> str:
+    where = settings.model_server
+    return f"The model server at {where} sent a reply that could not be read (a text piece that is not text)."
+
+
 def _reason(exc: Exception, settings: Settings) -> str:
     """A sentence for people about what went wrong; never the key, never the server's raw text."""
     import openai
 
-    where = settings.openai_base_url or "the OpenAI API"
+    where = settings.model_server
     # Most specific first: several of these are subclasses of APIStatusError or APIConnectionError.
     reasons = [
         (openai.AuthenticationError, f"The model server at {where} rejected the API key (401). Check OPENAI_API_KEY."),

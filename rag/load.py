@@ -2,13 +2,19 @@
 
 from __future__ import annotations
 
+import math
+import os
 import re
+import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from .errors import DocsDirError, DocumentError
 
 SUPPORTED_SUFFIXES = (".txt", ".md", ".html", ".htm", ".pdf")
+# Seconds one file may take to be read and cleaned; a file that takes longer is skipped with a reason.
+# With linear-time parsing and the size cap, only a hostile file comes near it.
+PARSE_SECONDS = 20.0
 
 
 @dataclass
@@ -17,6 +23,13 @@ class RawDocument:
     # Hints from the file format itself (HTML meta tags, PDF info); the cleaner may add more from the text.
     meta: dict[str, str] = field(default_factory=dict)
     encoding: str | None = None  # the charset detected when the file was not UTF-8
+    name: str = ""
+    deadline: float = math.inf  # time.monotonic() by which reading and cleaning must be done
+
+    def check_time(self) -> None:
+        if time.monotonic() > self.deadline:
+            raise DocumentError(f"{self.name or 'The file'} took over {PARSE_SECONDS:g} s to read, so it was skipped.",
+                                "Save the article as plain text, or split it.")
 
 
 def list_article_files(docs_dir: Path) -> list[Path]:
@@ -35,26 +48,55 @@ def list_article_files(docs_dir: Path) -> list[Path]:
     return files
 
 
-def read_bytes(path: Path, max_bytes: int) -> bytes:
-    size = path.stat().st_size
-    if size > max_bytes:
-        raise DocumentError(f"{path.name} is {size / 1e6:.1f} MB, over the {max_bytes / 1e6:.0f} MB limit.",
-                            "Split it, or raise RAG_MAX_FILE_MB.")
-    return path.read_bytes()
+def read_bytes(path: Path, max_bytes: int, docs_dir: Path | None = None) -> bytes:
+    """The file's bytes; a file that cannot be read (gone since the folder was listed, no permission,
+    an I/O error) is a DocumentError, so the ingest skips it with the reason and goes on. So is a
+    symbolic link that leads out of `docs_dir` (e.g. to /etc/passwd): nothing outside it is read."""
+    if docs_dir is not None and not _inside(path, docs_dir):
+        raise DocumentError(f"{path.name} is a link to a file outside the documents folder, so it was skipped.",
+                            "Copy the file into the folder instead of linking to it.")
+    try:
+        with path.open("rb") as f:  # one open: the size is checked on the file actually read
+            size = os.fstat(f.fileno()).st_size
+            if size > max_bytes:
+                raise DocumentError(f"{path.name} is {size / 1e6:.1f} MB, over the {max_bytes / 1e6:.0f} MB limit.",
+                                    "Split it, or raise RAG_MAX_FILE_MB.")
+            return f.read(max_bytes + 1)
+    except FileNotFoundError:
+        raise DocumentError(f"{path.name} was removed while the folder was being ingested.") from None
+    except PermissionError:
+        raise DocumentError(f"{path.name} cannot be read: permission denied.",
+                            "Give the user running rag read access to it.") from None
+    except IsADirectoryError:
+        raise DocumentError(f"{path.name} is a folder, not a file.") from None
+    except OSError as exc:
+        raise DocumentError(f"{path.name} could not be read ({exc.strerror or exc}).") from None
+
+
+def _inside(path: Path, folder: Path) -> bool:
+    try:
+        return path.resolve().is_relative_to(folder.resolve())
+    except OSError:  # a link loop, or a path that vanished: not provably inside
+        return False
 
 
 def parse_document(path: Path, data: bytes) -> RawDocument:
+    """The file's text and format metadata; the result carries the file's time budget on to cleaning."""
+    budget = RawDocument("", name=path.name, deadline=time.monotonic() + PARSE_SECONDS)
     suffix = path.suffix.lower()
     if suffix == ".pdf":
-        return _read_pdf(path, data)
-    text, encoding = _decode_text(path, data)
-    if suffix in (".html", ".htm"):
-        raw = _read_html(text)
-    elif suffix == ".md":
-        raw = RawDocument(_markdown_to_text(text))
+        raw = _read_pdf(path, data, budget)
+        encoding = None
     else:
-        raw = RawDocument(text)
-    raw.encoding = encoding
+        text, encoding = _decode_text(path, data)
+        if suffix in (".html", ".htm"):
+            raw = _read_html(text, budget)
+        elif suffix == ".md":
+            raw = RawDocument(_markdown_to_text(text))
+        else:
+            raw = RawDocument(text)
+    raw.name, raw.deadline, raw.encoding = budget.name, budget.deadline, encoding
+    raw.check_time()
     return raw
 
 
@@ -86,8 +128,10 @@ def _decode_text(path: Path, data: bytes) -> tuple[str, str | None]:
     return str(best), best.encoding
 
 
-_MD_IMAGE = re.compile(r"!\[([^\]]*)\]\([^)]*\)")
-_MD_LINK = re.compile(r"\[([^\]]+)\]\([^)]*\)")
+# Linear time on any input: a bracket or parenthesis group cannot contain another bracket or
+# parenthesis, so a scan from one "[" stops at the next one ("![" repeated 50,000 times is one pass).
+_MD_IMAGE = re.compile(r"!\[([^\[\]]*)\]\([^()]*\)")
+_MD_LINK = re.compile(r"\[([^\[\]]+)\]\([^()]*\)")
 _MD_HEADING = re.compile(r"^\s{0,3}#{1,6}\s+", re.MULTILINE)
 _MD_EMPHASIS = re.compile(r"(\*\*|__)(.+?)\1")
 
@@ -100,35 +144,67 @@ def _markdown_to_text(text: str) -> str:
     return _MD_EMPHASIS.sub(r"\2", text)
 
 
-_HTML_BLOCKS = ("p", "div", "h1", "h2", "h3", "h4", "h5", "h6", "li", "br", "tr", "section", "article", "blockquote")
+_HTML_BLOCKS = frozenset(("p", "div", "h1", "h2", "h3", "h4", "h5", "h6", "li", "br", "tr", "section", "article",
+                          "blockquote"))
+# Scripts, styles and page chrome carry no article text; event handlers go with their tags' attributes.
+_HTML_SKIP = frozenset(("script", "style", "noscript", "template", "iframe", "nav", "header", "footer", "aside", "form",
+                        "svg", "img", "head"))
+_HTML_META = {("property", "og:title"): "title", ("property", "og:site_name"): "publisher",
+              ("property", "article:published_time"): "date", ("name", "author"): "author"}
+# Parsing costs about 50 µs a tag (bs4 on html.parser); an article page has a few thousand. This cap
+# bounds any page to about 3 s.
+MAX_HTML_TAGS = 50_000
 
 
-def _read_html(html: str) -> RawDocument:
-    from bs4 import BeautifulSoup
+def _read_html(html: str, budget: RawDocument) -> RawDocument:
+    from bs4 import BeautifulSoup, CData, NavigableString
 
+    tags = html.count("<")
+    if tags > MAX_HTML_TAGS:
+        raise DocumentError(f"The page has {tags:,} tags, over the {MAX_HTML_TAGS:,} an article page needs.",
+                            "Save the article's text as .txt or .md instead.")
     soup = BeautifulSoup(html, "html.parser")
+    # One pass over the tree (inserting "\n" around blocks with insert_before/after, or a find() per
+    # field, walks subtrees again and again: minutes for 1 MB of nested <div>).
     meta: dict[str, str] = {}
-    for key, attrs in (
-        ("title", {"property": "og:title"}), ("publisher", {"property": "og:site_name"}),
-        ("date", {"property": "article:published_time"}), ("author", {"name": "author"}),
-    ):
-        tag = soup.find("meta", attrs=attrs)
-        if tag and tag.get("content"):
-            meta[key] = str(tag["content"]).strip()
+    headings: dict[str, object] = {}
+    out: list[str] = []
+    stack: list = [(soup, False)]
+    steps = 0
+    while stack:
+        steps += 1
+        if steps % 4096 == 0:
+            budget.check_time()
+        node, skipped = stack.pop()
+        if node is None:  # the end of a block element
+            out.append("\n")
+            continue
+        if type(node) in (NavigableString, CData):  # what get_text() keeps: not comments or doctypes
+            if not skipped:
+                out.append(str(node))
+            continue
+        if not hasattr(node, "contents"):
+            continue
+        name = node.name
+        if name == "meta":
+            for (attr, value), key in _HTML_META.items():
+                if node.get(attr) == value and node.get("content") and key not in meta:
+                    meta[key] = str(node["content"]).strip()
+        elif name in ("h1", "title"):
+            headings.setdefault(name, node)
+        inside = skipped or name in _HTML_SKIP
+        if name in _HTML_BLOCKS and not inside:
+            out.append("\n")
+            stack.append((None, True))
+        stack.extend((child, inside) for child in reversed(node.contents))
     if "title" not in meta:
-        heading = soup.find("h1") or soup.find("title")
-        if heading and heading.get_text(strip=True):
+        heading = headings.get("h1") or headings.get("title")
+        if heading is not None and heading.get_text(strip=True):
             meta["title"] = heading.get_text(" ", strip=True)
-    # Scripts, styles and page chrome carry no article text; event handlers go with their tags' attributes.
-    for tag in soup(["script", "style", "noscript", "template", "iframe", "nav", "header", "footer", "aside", "form", "svg", "img", "head"]):
-        tag.decompose()
-    for tag in soup.find_all(_HTML_BLOCKS):
-        tag.insert_before("\n")
-        tag.insert_after("\n")
-    return RawDocument(soup.get_text(), meta)
+    return RawDocument("".join(out), meta)
 
 
-def _read_pdf(path: Path, data: bytes) -> RawDocument:
+def _read_pdf(path: Path, data: bytes, budget: RawDocument) -> RawDocument:
     import io
 
     from pypdf import PdfReader
@@ -138,7 +214,10 @@ def _read_pdf(path: Path, data: bytes) -> RawDocument:
         reader = PdfReader(io.BytesIO(data))
         if reader.is_encrypted and not reader.decrypt(""):
             raise DocumentError(f"{path.name} is an encrypted PDF.", "Save an unencrypted copy and add that instead.")
-        pages = [page.extract_text() or "" for page in reader.pages]
+        pages = []
+        for page in reader.pages:
+            budget.check_time()
+            pages.append(page.extract_text() or "")
         info = reader.metadata or {}
     except DocumentError:
         raise

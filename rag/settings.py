@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 from typing import Literal
+from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 from pydantic import Field, SecretStr, ValidationError, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -50,6 +52,9 @@ class Settings(BaseSettings):
     openai_model: str = Field("gpt-4o-mini", min_length=1)
     openai_timeout: float = Field(30.0, gt=0, le=600, description="Seconds per request (the openai client's timeout).")
     openai_max_retries: int = Field(2, ge=0, le=10, description="The openai client's own retries (429, 5xx, connection).")
+    openai_deadline: float = Field(60.0, gt=0, le=3600, description="Seconds one answer from the model may take in "
+                                   "all (retries included); past it the offline answer is given.")
+    openai_max_tokens: int = Field(512, ge=16, le=32_000, description="Longest reply asked of the model, in tokens.")
     context_tokens: int = Field(3000, ge=500, le=200_000, description="Token budget of the prompt sent to the model.")
 
     @field_validator("chroma_host", "openai_base_url", mode="before")
@@ -65,6 +70,11 @@ class Settings(BaseSettings):
             raise ValueError("top_k must not exceed candidate_k")
         return self
 
+    @property
+    def model_server(self) -> str:
+        """Where the model is, for people: the base URL with any credentials in it hidden."""
+        return redact_url(self.openai_base_url) if self.openai_base_url else "the OpenAI API"
+
     def effective_answerer(self) -> str:
         if self.answerer != "auto":
             return self.answerer
@@ -74,8 +84,28 @@ class Settings(BaseSettings):
         """Every setting, JSON-friendly, with secrets shown only as set or not set."""
         data = self.model_dump(mode="json")
         data["openai_api_key"] = "set" if self.openai_api_key else "not set"
+        data["openai_base_url"] = redact_url(self.openai_base_url)
+        data["chroma_host"] = redact_url(self.chroma_host)
         data["answerer_in_effect"] = self.effective_answerer()
         return data
+
+
+_SECRET_PARAM = re.compile(r"key|token|secret|passw|auth|sig", re.IGNORECASE)
+
+
+def redact_url(url: str | None) -> str | None:
+    """`url` safe to show or log: a user name and password in it, and query values that look like
+    secrets (api_key=..., token=...), become ***. The one place the app, CLI and errors hide them."""
+    if not url:
+        return url
+    try:
+        parts = urlsplit(url)
+    except ValueError:  # not a URL we can take apart: show nothing of it
+        return "***"
+    netloc = "***@" + parts.netloc.rpartition("@")[2] if "@" in parts.netloc else parts.netloc
+    query = urlencode([(k, "***" if _SECRET_PARAM.search(k) else v) for k, v in parse_qsl(parts.query, keep_blank_values=True)],
+                      safe="*")
+    return urlunsplit((parts.scheme, netloc, parts.path, query, ""))
 
 
 def load_settings(settings: Settings | None = None, **overrides: object) -> Settings:

@@ -12,7 +12,7 @@ from functools import lru_cache
 
 from .environment import NLTK_CACHE
 from .schema import Article, Chunk, Sentence
-from .tokens import count_tokens
+from .tokens import _encoding, count_tokens
 
 
 @lru_cache(maxsize=1)
@@ -27,6 +27,7 @@ def _punkt():
 
 
 _PARAGRAPH = re.compile(r"[^\n]+")
+_SPACE = re.compile(r"\s")
 
 
 def sentence_spans(text: str) -> list[Sentence]:
@@ -39,9 +40,50 @@ def sentence_spans(text: str) -> list[Sentence]:
     return spans
 
 
+def bounded_spans(text: str, start: int, end: int, max_tokens: int) -> list[tuple[Sentence, int]]:
+    """text[start:end] as consecutive pieces of at most `max_tokens` tokens each, with their sizes.
+
+    A sentence that fits is one piece. A longer one (a 5 MB "sentence" with no full stop) is cut
+    window by window, so the tokenizer never sees more than a few thousand characters at once; a
+    cut falls on the last space before the limit when there is one."""
+    pieces: list[tuple[Sentence, int]] = []
+    window = max_tokens * 8  # characters: more than max_tokens tokens of any ordinary text
+    encoding = _encoding()
+    pos = start
+    while pos < end:
+        stop = min(end, pos + window)
+        if not _SPACE.search(text, pos, stop):  # one long "word": tiktoken's BPE is quadratic in it
+            stop = min(end, pos + max_tokens * 2)
+        tokens = encoding.encode(text[pos:stop], disallowed_special=())
+        # The first max_tokens tokens, in characters (a character split across tokens is left out).
+        cut = pos + len(encoding.decode_bytes(tokens[:max_tokens]).decode("utf-8", "ignore")) \
+            if len(tokens) > max_tokens else stop
+        if cut < end and (space := text.rfind(" ", pos + (cut - pos) // 2, cut)) > pos:
+            cut = space + 1
+        cut = max(cut, pos + 1)
+        while (size := count_tokens(text[pos:cut].strip())) > max_tokens:  # re-tokenized, a piece may differ
+            cut = pos + max(1, (cut - pos) * 9 // 10)
+        piece = text[pos:cut]
+        lead, trail = len(piece) - len(piece.lstrip()), len(piece) - len(piece.rstrip())
+        if cut - trail > pos + lead:
+            pieces.append((Sentence(start=pos + lead, end=cut - trail), size))
+        pos = cut
+    return pieces
+
+
 def split_article(article: Article, chunk_tokens: int, overlap_tokens: int) -> list[Chunk]:
-    sentences = sentence_spans(article.text)
-    sizes = [count_tokens(article.text[s.start:s.end]) for s in sentences]
+    """Chunks of whole sentences up to `chunk_tokens`; a longer sentence is cut into bounded pieces."""
+    sentences: list[Sentence] = []
+    sizes: list[int] = []
+    for s in sentence_spans(article.text):
+        size = count_tokens(article.text[s.start:s.end]) if s.end - s.start <= chunk_tokens * 8 else chunk_tokens + 1
+        if size <= chunk_tokens:
+            sentences.append(s)
+            sizes.append(size)
+            continue
+        for piece, piece_size in bounded_spans(article.text, s.start, s.end, chunk_tokens):
+            sentences.append(piece)
+            sizes.append(piece_size)
     chunks: list[Chunk] = []
     first = 0
     while first < len(sentences):

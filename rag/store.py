@@ -3,20 +3,23 @@ embeddings the answerer scores, and one record per article (its hash, metadata a
 
 from __future__ import annotations
 
+import errno
 import json
+import os
 import re
 import shutil
 import sqlite3
+import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
-from functools import cached_property
+from functools import cached_property, lru_cache
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
 from .environment import offline
-from .errors import IndexBusyError, IndexCorruptError, RagError
+from .errors import IndexBusyError, IndexCorruptError, RagError, StorageFullError
 from .settings import Settings
 
 # Anything that changes what ingest produces for the same file bumps this, so every file is redone.
@@ -25,6 +28,10 @@ MARKER_FILE = "rag-index.json"
 KEYWORD_DIR = "keyword"
 _LOCK_FILE = ".ingest.lock"
 _CHROMA_SEGMENT = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}")
+# Replaced (new inode) at the end of every ingest. Each process's embedded Chroma keeps its own
+# in-memory vector index, so a reader compares this file's identity per question and reopens the
+# index when another process has written a newer generation.
+GENERATION_FILE = "rag-generation"
 
 
 def sentence_id(article_id: str, start: int) -> str:
@@ -37,10 +44,46 @@ def rebuild_hint(settings: Settings) -> str:
             f"or point persist_dir somewhere else than {str(settings.persist_dir)!r}.")
 
 
+_DISK_FULL = re.compile(r"no space left|disk is full|database or disk is full|SQLITE_FULL", re.IGNORECASE)
+
+
+def _nearly_full(settings: Settings) -> bool:
+    # Chroma reports a full disk as, e.g., "Error in compaction: Failed to apply logs to the metadata
+    # segment": a storage error with almost no space left is taken for what it most likely is.
+    if settings.chroma_host:
+        return False
+    try:
+        return shutil.disk_usage(Path(settings.persist_dir)).free < 16_000_000
+    except OSError:
+        return False
+
+
+def storage_error(exc: BaseException, settings: Settings, doing: str) -> RagError | None:
+    """The RagError for a failure of the storage itself (Chroma, SQLite, the file system), or None for
+    anything else: a bug stays a bug, with its traceback, instead of becoming "rebuild the index"."""
+    if isinstance(exc, RagError):
+        return exc
+    chain, seen = [exc], exc
+    while (seen := seen.__cause__ or seen.__context__) is not None and len(chain) < 10:
+        chain.append(seen)
+    storage = any(isinstance(e, (OSError, sqlite3.Error)) or type(e).__module__.split(".")[0].startswith("chromadb")
+                  for e in chain)
+    if storage and _nearly_full(settings) or any(
+            (isinstance(e, OSError) and e.errno == errno.ENOSPC) or _DISK_FULL.search(str(e)) for e in chain):
+        return StorageFullError(
+            f"{doing} failed: the disk holding {str(settings.persist_dir)!r} is full.",
+            "Free some space, then run `rag ingest` again; it finishes what this one left. Do not rebuild: "
+            "the index is not damaged.")
+    if not storage:
+        return None
+    return IndexCorruptError(f"{doing} failed: {type(exc).__name__}: {exc}", rebuild_hint(settings))
+
+
 class Store:
     def __init__(self, settings: Settings) -> None:
         self.settings = settings
         self.persist_dir = Path(settings.persist_dir)
+        self._replacing: str | None = None  # during a rebuild: the collections readers still use
 
     # --- opening -------------------------------------------------------------------------------
 
@@ -51,7 +94,8 @@ class Store:
         if d.exists() and not d.is_dir():
             raise IndexCorruptError(f"persist_dir {str(d)!r} is a file, not a folder.", rebuild_hint(self.settings))
         if d.is_dir():
-            entries = {p.name for p in d.iterdir()} - {".gitkeep", ".ingest.lock", MARKER_FILE + ".tmp"}
+            entries = {p.name for p in d.iterdir()} - {".gitkeep", ".ingest.lock", MARKER_FILE + ".tmp", GENERATION_FILE}
+            entries = {e for e in entries if not e.startswith(GENERATION_FILE + ".")}
             if entries and MARKER_FILE not in entries:
                 raise IndexCorruptError(
                     f"{str(d)!r} is not empty and holds no rag index (found {', '.join(sorted(entries)[:5])}).",
@@ -77,6 +121,55 @@ class Store:
         tmp.write_text(json.dumps({"format": INDEX_FORMAT}))
         tmp.replace(self.persist_dir / MARKER_FILE)
 
+    # --- generations: noticing another process's ingest ----------------------------------------
+
+    def generation(self) -> tuple[int, int] | None:
+        """The on-disk generation (one stat); None when there is none (an old index, or mid-rebuild)."""
+        if self.settings.chroma_host:
+            return None
+        try:
+            st = os.stat(self.persist_dir / GENERATION_FILE)
+        except OSError:
+            return None
+        return st.st_ino, st.st_mtime_ns
+
+    def bump_generation(self) -> None:
+        """Tell every process reading this index that it changed (atomic: write aside, rename over)."""
+        if self.settings.chroma_host or not self.persist_dir.is_dir():
+            return
+        replaced = self._replacing
+        self._commit_collections()
+        tmp = self.persist_dir / f"{GENERATION_FILE}.{os.getpid()}.tmp"
+        tmp.write_text(uuid.uuid4().hex)
+        tmp.replace(self.persist_dir / GENERATION_FILE)
+        self.__dict__["seen_generation"] = self.generation()
+        if replaced is not None:
+            # Readers elsewhere reload at their next question; one still answering from the set just
+            # replaced keeps it until the next rebuild, which drops it.
+            self._drop_collections_except({self.collections, replaced})
+
+    @cached_property
+    def seen_generation(self) -> tuple[int, int] | None:
+        return self.generation()
+
+    def is_stale(self) -> bool:
+        """True when another process finished an ingest after this store was opened. A missing
+        generation (a rebuild under way elsewhere) is not stale: the old data stays readable."""
+        current = self.generation()
+        return current is not None and current != self.seen_generation
+
+    def reopened(self) -> "Store":
+        """A fresh Store on the same index. Chroma caches one system per path in the process; dropping
+        that entry (not stopping it) makes the next client load the index anew from disk, while
+        queries still running on the old one finish undisturbed."""
+        if not self.settings.chroma_host:
+            from chromadb.api.shared_system_client import SharedSystemClient
+
+            with SharedSystemClient._refcount_lock:
+                SharedSystemClient._identifier_to_system.pop(str(self.persist_dir), None)
+                SharedSystemClient._identifier_to_refcount.pop(str(self.persist_dir), None)
+        return Store(self.settings)
+
     @cached_property
     def client(self):
         offline()  # before chromadb is imported: it reads ANONYMIZED_TELEMETRY then
@@ -85,6 +178,7 @@ class Store:
 
         self._check_persist_dir()
         self._write_marker_if_new()
+        self.seen_generation  # noqa: B018  (before opening: a write in between only costs one more reload)
         chroma_settings = ChromaSettings(anonymized_telemetry=False, allow_reset=False)
         try:
             if self.settings.chroma_host:
@@ -93,20 +187,47 @@ class Store:
             self.persist_dir.mkdir(parents=True, exist_ok=True)
             return chromadb.PersistentClient(path=str(self.persist_dir), settings=chroma_settings)
         except Exception as exc:
+            if isinstance(full := storage_error(exc, self.settings, "Opening the index"), StorageFullError):
+                raise full from None
             where = (f"the Chroma server at {self.settings.chroma_host}:{self.settings.chroma_port}"
                      if self.settings.chroma_host else f"the index in {str(self.persist_dir)!r}")
             if self.settings.chroma_host:
                 raise RagError(f"Cannot reach {where}: {exc}", "Start it with `chroma run`, or unset RAG_CHROMA_HOST.") from None
             raise IndexCorruptError(f"Cannot open {where}: {exc}", rebuild_hint(self.settings)) from None
 
+    # --- which collections: a rebuild fills a fresh set beside the one readers use ------------------
+
+    @cached_property
+    def collections(self) -> str:
+        """Name of the chunk collection in use ("-sentences" and "-articles" are beside it): the
+        marker names it once a rebuild was committed, else it is the `collection` setting."""
+        if not self.settings.chroma_host:
+            try:
+                named = json.loads((self.persist_dir / MARKER_FILE).read_text()).get("collections")
+            except (OSError, ValueError, AttributeError):
+                named = None
+            if isinstance(named, str) and named.startswith(self.settings.collection):
+                return named
+        return self.settings.collection
+
+    def opens(self) -> bool:
+        """True when the index can be read (a rebuild can then leave the readers' copy in place)."""
+        try:
+            self.article_records()
+            return True
+        except RagError:
+            return False
+
     def _collection(self, suffix: str):
-        name = f"{self.settings.collection}{suffix}"
+        name = f"{self.collections}{suffix}"
         try:
             return self.client.get_or_create_collection(
                 name, embedding_function=None, configuration={"hnsw": {"space": "cosine"}})
         except RagError:
             raise
         except Exception as exc:
+            if isinstance(full := storage_error(exc, self.settings, "Opening the index"), StorageFullError):
+                raise full from None
             raise IndexCorruptError(f"Cannot open collection {name!r}: {exc}", rebuild_hint(self.settings)) from None
 
     @cached_property
@@ -123,9 +244,7 @@ class Store:
 
     @cached_property
     def vector_store(self):
-        from llama_index.vector_stores.chroma import ChromaVectorStore
-
-        return ChromaVectorStore(chroma_collection=self.chunks)
+        return _vector_store_class()(chroma_collection=self.chunks)
 
     # --- articles -------------------------------------------------------------------------------
 
@@ -145,32 +264,58 @@ class Store:
 
     def delete_article(self, article_id: str) -> None:
         # Article record first: if we are killed half way, the article is simply "not ingested" and redone.
-        self.articles.delete(ids=[article_id])
-        self.chunks.delete(where={"article_id": article_id})
-        self.sentences.delete(where={"article_id": article_id})
+        with self._storage("Writing the index"):
+            self.articles.delete(ids=[article_id])
+            self.chunks.delete(where={"article_id": article_id})
+            self.sentences.delete(where={"article_id": article_id})
+
+    def set_source(self, article_id: str, source: str) -> None:
+        """Point an unchanged article at where its file now is (`rag ingest NEWDIR` with the same files)."""
+        with self._storage("Writing the index"):
+            for collection, where in ((self.chunks, {"where": {"article_id": article_id}}),
+                                      (self.articles, {"ids": [article_id]})):
+                got = collection.get(include=["metadatas"], **where)
+                metadatas = []
+                for meta in got["metadatas"]:
+                    meta = dict(meta or {}) | {"source": source}
+                    if "_node_content" in meta:  # llama-index rebuilds the node's metadata from this copy
+                        node = json.loads(meta["_node_content"])
+                        node.setdefault("metadata", {})["source"] = source
+                        meta["_node_content"] = json.dumps(node)
+                    metadatas.append(meta)
+                if got["ids"]:
+                    collection.update(ids=got["ids"], metadatas=metadatas)
 
     def write_article(self, record: dict[str, Any], text: str, nodes: list, sentence_ids: list[str],
                       sentence_embeddings: np.ndarray, sentence_metas: list[dict[str, Any]]) -> None:
         """Replace one article's chunks and sentences (see write_articles)."""
         self.write_articles([(record, text, nodes, sentence_ids, sentence_embeddings, sentence_metas)])
 
-    def write_articles(self, items: list[tuple[dict[str, Any], str, list, list[str], np.ndarray,
-                                               list[dict[str, Any]]]]) -> None:
-        """Replace some articles' chunks and sentences, each item (record, text, chunk nodes, sentence ids,
-        sentence embeddings, sentence metadata), in a few large writes (each Chroma write costs tens of ms).
+    def write_articles(self, writes: list[tuple[dict[str, Any], str, list, list[str], np.ndarray, list[dict[str, Any]]]]
+                       ) -> None:
+        """Replace several articles' chunks and sentences: (record, text, nodes, sentence ids, sentence
+        embeddings, sentence metadata) each, in six Chroma calls whatever their number (a call costs
+        ~15 ms; per article, they bounded an ingest of tiny files to ~8 files/s).
 
         Readers never find an article missing: new chunks overwrite old ones in place (ids are
-        deterministic), then leftovers of the old version are trimmed. The article records are removed
+        deterministic), then leftovers of the old versions are trimmed. The article records are removed
         first and written last, so an ingest killed in between leaves those articles marked as not
         ingested, and the next ingest redoes them.
         """
+        if writes:
+            with self._storage("Writing the index"):
+                self._write_articles(writes)
+
+    def _write_articles(self, writes) -> None:
         from llama_index.vector_stores.chroma.base import node_to_metadata_dict
 
-        if not items:
-            return
-        article_ids = [record["article_id"] for record, *_ in items]
+        article_ids = [record["article_id"] for record, *_ in writes]
+        nodes = [n for _, _, article_nodes, *_ in writes for n in article_nodes]
+        sentence_ids = [i for *_, ids, _, _ in writes for i in ids]
+        sentence_metas = [m for *_, metas in writes for m in metas]
+        sentence_embeddings = np.concatenate([np.asarray(e, dtype=np.float32).reshape(len(ids), -1)
+                                              for *_, ids, e, _ in writes if len(ids)]) if sentence_ids else []
         self.articles.delete(ids=article_ids)
-        nodes = [n for _, _, item_nodes, *_ in items for n in item_nodes]
         # ChromaVectorStore.add has no upsert; this writes the same records it would (and reads back alike).
         for start in range(0, len(nodes), 1000):
             batch = nodes[start:start + 1000]
@@ -178,22 +323,19 @@ class Store:
                           node_to_metadata_dict(n, remove_text=True, flat_metadata=True).items()} for n in batch]
             self.chunks.upsert(ids=[n.node_id for n in batch], embeddings=[n.get_embedding() for n in batch],
                                documents=[n.get_content() for n in batch], metadatas=metadatas)
-        sentence_ids = [i for *_, ids, _, _ in items for i in ids]
-        sentence_embeddings = np.concatenate([e for *_, e, _ in items])
-        sentence_metas = [m for *_, metas in items for m in metas]
         for start in range(0, len(sentence_ids), 2000):
             stop = start + 2000
             self.sentences.upsert(ids=sentence_ids[start:stop], embeddings=sentence_embeddings[start:stop],
                                   metadatas=sentence_metas[start:stop])
         self._trim(self.chunks, article_ids, {n.node_id for n in nodes})
         self._trim(self.sentences, article_ids, set(sentence_ids))
-        self.articles.upsert(ids=article_ids, embeddings=[[0.0]] * len(items), metadatas=[r for r, *_ in items],
-                             documents=[text for _, text, *_ in items])
+        self.articles.upsert(ids=article_ids, embeddings=[[0.0]] * len(writes),
+                             metadatas=[record for record, *_ in writes], documents=[text for _, text, *_ in writes])
 
     @staticmethod
     def _trim(collection, article_ids: list[str], keep: set[str]) -> None:
-        where = {"article_id": article_ids[0]} if len(article_ids) == 1 else {"article_id": {"$in": article_ids}}
-        stale = [i for i in collection.get(where=where, include=[])["ids"] if i not in keep]
+        got = collection.get(where={"article_id": {"$in": article_ids}}, include=[])
+        stale = [i for i in got["ids"] if i not in keep]
         if stale:
             collection.delete(ids=stale)
 
@@ -202,6 +344,10 @@ class Store:
 
         The full scan runs only when the counts disagree with the records, so a healthy index pays
         two count() calls."""
+        with self._storage("Repairing the index"):
+            return self._remove_orphans(records)
+
+    def _remove_orphans(self, records: dict[str, dict[str, Any]]) -> int:
         if (self.chunks.count() == sum(int(m.get("chunks", 0)) for m in records.values())
                 and self.sentences.count() == sum(int(m.get("sentences", 0)) for m in records.values())):
             return 0
@@ -236,25 +382,33 @@ class Store:
         return ids, docs, metas
 
     def _guard(self, call):
-        """Run a read; a storage failure (Chroma's own errors, SQLite, the file system) means the index
-        cannot be read, and says how to rebuild it. Anything else is a bug and propagates as it is."""
-        from chromadb.errors import ChromaError
-
-        try:
+        with self._storage("Reading the index"):
             return call()
-        except RagError:
-            raise
-        except (ChromaError, sqlite3.Error, OSError) as exc:
-            raise IndexCorruptError(f"Reading the index failed: {type(exc).__name__}: {exc}",
-                                    rebuild_hint(self.settings)) from None
+
+    @contextmanager
+    def _storage(self, doing: str):
+        """Storage failures become a RagError that says what to do; other exceptions pass unchanged."""
+        try:
+            yield
+        except Exception as exc:
+            mapped = storage_error(exc, self.settings, doing)
+            if mapped is None or mapped is exc:
+                raise
+            raise mapped from None
 
     def reset(self) -> None:
-        """Drop this index's collections (for --rebuild)."""
-        for suffix in ("", "-sentences", "-articles"):
-            try:
-                self.client.delete_collection(f"{self.settings.collection}{suffix}")
-            except Exception:
-                pass
+        """Start over (for --rebuild). Embedded: new, empty collections are filled beside the old ones,
+        which other processes go on reading until `bump_generation` commits the new set. A server:
+        the collections are dropped."""
+        if self.settings.chroma_host:
+            for suffix in ("", "-sentences", "-articles"):
+                try:
+                    self.client.delete_collection(f"{self.settings.collection}{suffix}")
+                except Exception:
+                    pass
+        else:
+            self._replacing = self._replacing or self.collections
+            self.__dict__["collections"] = f"{self.settings.collection}.g{uuid.uuid4().hex[:8]}"
         for name in ("chunks", "sentences", "articles", "vector_store"):
             self.__dict__.pop(name, None)
 
@@ -285,9 +439,12 @@ class Store:
             lock.release()
 
     def wipe(self) -> None:
-        """Empty the index (for --rebuild): the collections on a server; on disk, every file of the
-        folder, after checking the folder is a rag index (never a folder of something else)."""
-        if self.settings.chroma_host:
+        """Start the index over (for --rebuild). When it opens, new collections are filled beside the
+        old ones, which other processes go on reading until the ingest commits them (`reset`). When it
+        does not open (a damaged folder), every file Chroma and we put there is deleted, after checking
+        the folder is a rag index (never a folder of something else); other files (the app's saved
+        conversations) stay."""
+        if self.settings.chroma_host or self.opens():
             self.reset()
             return
         folder = self.persist_dir
@@ -296,13 +453,61 @@ class Store:
             raise IndexCorruptError(f"Refusing to empty {str(folder)!r}: it does not look like a rag index.",
                                     "Point persist_dir to an empty or new folder.")
         for p in entries:
-            shutil.rmtree(p) if p.is_dir() else p.unlink()
+            if _looks_like_chroma(p) or p.name.startswith((MARKER_FILE, GENERATION_FILE)):
+                shutil.rmtree(p) if p.is_dir() else p.unlink()
         # chromadb keeps one client per path in the process; drop it so the next open starts fresh.
         from chromadb.api.client import SharedSystemClient
 
         SharedSystemClient.clear_system_cache()
         for name in ("client", "chunks", "sentences", "articles", "vector_store"):
             self.__dict__.pop(name, None)
+
+
+    def _commit_collections(self) -> None:
+        """After a rebuild: the marker names the new collections, so every reader opens them from now on."""
+        if self._replacing is None:
+            return
+        self._replacing = None
+        tmp = self.persist_dir / (MARKER_FILE + ".tmp")
+        tmp.write_text(json.dumps({"format": INDEX_FORMAT, "collections": self.collections}))
+        tmp.replace(self.persist_dir / MARKER_FILE)
+
+    def _drop_collections_except(self, keep: set[str]) -> None:
+        base = self.settings.collection
+        for collection in self.client.list_collections():
+            name = getattr(collection, "name", collection)
+            prefix = name.removesuffix("-sentences").removesuffix("-articles")
+            if prefix not in keep and (prefix == base or prefix.startswith(base + ".g")):
+                try:
+                    self.client.delete_collection(name)
+                except Exception:  # another process dropped it first
+                    pass
+
+
+@lru_cache(maxsize=1)
+def _vector_store_class():
+    """llama-index's ChromaVectorStore, minus chunks whose record is gone.
+
+    Another process's ingest can delete chunks that this process's in-memory vector index still
+    finds until it reloads; Chroma then returns them without metadata. They are dropped here, so a
+    reader sees the article as removed instead of failing on a missing `article_id`."""
+    from llama_index.core.vector_stores.types import VectorStoreQueryResult
+    from llama_index.vector_stores.chroma import ChromaVectorStore
+
+    class _LiveChunks(ChromaVectorStore):
+        def query(self, query, **kwargs):
+            result = super().query(query, **kwargs)
+            keep = [i for i, n in enumerate(result.nodes or []) if n.metadata.get("article_id")]
+            if len(keep) == len(result.nodes or []):
+                return result
+            pick = lambda values: [values[i] for i in keep] if values is not None else None  # noqa: E731
+            return VectorStoreQueryResult(nodes=pick(result.nodes), similarities=pick(result.similarities),
+                                          ids=pick(result.ids))
+
+        def get_nodes(self, node_ids=None, filters=None):
+            return [n for n in super().get_nodes(node_ids, filters) if n.metadata.get("article_id")]
+
+    return _LiveChunks
 
 
 def _looks_like_chroma(path: Path) -> bool:

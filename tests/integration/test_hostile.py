@@ -106,7 +106,9 @@ def test_app_security_defaults():
     assert 'address = "127.0.0.1"' in config
     assert "enableXsrfProtection = true" in config
     assert "maxUploadSize = 25" in config
-    assert "--server.address 127.0.0.1" in (ROOT / "Makefile").read_text()
+    from app.serve import SAFE_OPTIONS  # what `make run` passes on the command line, from any folder
+
+    assert SAFE_OPTIONS["--server.address"] == "127.0.0.1" and SAFE_OPTIONS["--server.maxUploadSize"] == "25"
 
 
 def test_uploads_have_a_type_allowlist_and_a_size_cap(tmp_path):
@@ -119,7 +121,24 @@ def test_uploads_have_a_type_allowlist_and_a_size_cap(tmp_path):
     with pytest.raises(DocumentError, match="does not look like a PDF"):
         save_document(tmp_path, "fake.pdf", b"<html>", 10_000)
     saved = save_document(tmp_path, "../../etc/evil name.md", b"# Fine\n\nText here.", 10_000)
-    assert saved.parent == tmp_path and saved.name == "evil_name.md"
+    assert saved.parent == tmp_path and saved.name == "evil name.md"
+
+
+def test_an_upload_never_overwrites_an_article_without_being_asked_to(tmp_path):
+    from rag.library import safe_filename, save_document
+
+    first = save_document(tmp_path, "story.txt", b"The first version.", 10_000)
+    with pytest.raises(DocumentError, match="An article named story.txt is already in"):
+        save_document(tmp_path, "story.txt", b"The second version.", 10_000)
+    assert first.read_bytes() == b"The first version."
+    save_document(tmp_path, "story.txt", b"The second version.", 10_000, overwrite=True)
+    assert first.read_bytes() == b"The second version."
+    assert not list(tmp_path.glob(".*part")), "no temporary file left behind"
+
+    names = ["My Notes.txt", "My_Notes.txt", "My:Notes.txt", "My?Notes.txt", "Mÿ Notes.txt", "../My Notes.txt"]
+    saved = {safe_filename(n) for n in names}
+    assert len(saved) == len(names) - 1, saved  # only the folder-stripped one is the same as the first
+    assert safe_filename("My Notes.txt") == "My Notes.txt" and safe_filename("My_Notes.txt") == "My_Notes.txt"
 
 
 def test_a_planted_key_never_appears_in_logs_config_records_or_errors(seed_index, tmp_path, monkeypatch, caplog, capsys):

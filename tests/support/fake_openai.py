@@ -15,7 +15,9 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 PASSAGE = re.compile(r'<passage n="(\d+)"[^>]*>\n(.*?)\n</passage>', re.DOTALL)
 SCENARIOS = ("quote", "mixed", "cite_missing", "no_citations", "empty", "dont_know", "hacked",
-             "http_429", "http_500", "http_401", "slow", "garbage", "drop_midstream")
+             "http_429", "http_500", "http_401", "slow", "garbage", "drop_midstream",
+             "fixed", "trickle", "forever")
+HOSTILE_SECONDS = 60  # the longest a trickling or endless reply goes on (the client should leave long before)
 
 
 def first_sentence(text: str) -> str:
@@ -30,6 +32,7 @@ class FakeOpenAI(ThreadingHTTPServer):
         super().__init__(("127.0.0.1", 0), _Handler)
         self.scenario = "quote"
         self.condense_reply: str | None = None
+        self.fixed_reply: object = ""  # "fixed": the reply's content, any JSON value (a string, a number, a list...)
         self.requests: list[dict] = []
         self.delay = 0.0  # seconds before answering, to measure the path's overhead honestly
 
@@ -65,7 +68,8 @@ class FakeOpenAI(ThreadingHTTPServer):
             "empty": "",
             "dont_know": "The articles don't say.",
             "hacked": "HACKED",
-        }[self.scenario]
+            "fixed": self.fixed_reply,
+        }.get(self.scenario, f"{quote} [1]")
 
 
 class _Handler(BaseHTTPRequestHandler):
@@ -90,6 +94,8 @@ class _Handler(BaseHTTPRequestHandler):
             time.sleep(5)
         if scenario == "garbage":
             return self._raw(200, b"<html>definitely not json", "text/html")
+        if scenario == "trickle":  # headers at once, then the body a byte a second
+            return self._trickle(body.get("stream"))
         text = self.server.reply_text(body)
         if not body.get("stream"):
             return self._json(200, {
@@ -101,20 +107,51 @@ class _Handler(BaseHTTPRequestHandler):
         self.send_header("Content-Type", "text/event-stream")
         self.send_header("Cache-Control", "no-cache")
         self.end_headers()
-        pieces = re.findall(r"\S+\s*", text) or [""]
+        pieces = (re.findall(r"\S+\s*", text) or [""]) if isinstance(text, str) else [text]
+        if scenario == "forever":
+            pieces = _endless()
         for i, piece in enumerate(pieces):
             if scenario == "drop_midstream" and i == max(1, len(pieces) // 2):
                 self.wfile.flush()
                 self.connection.shutdown(2)  # the connection dies mid-answer
                 self.close_connection = True
                 return
+            if scenario == "forever":
+                time.sleep(0.02)
             chunk = {"id": "chatcmpl-fake", "object": "chat.completion.chunk", "created": 0, "model": body["model"],
                      "choices": [{"index": 0, "delta": {"content": piece}, "finish_reason": None}]}
-            self.wfile.write(f"data: {json.dumps(chunk)}\n\n".encode())
-            self.wfile.flush()
-        self.wfile.write(b"data: [DONE]\n\n")
+            try:
+                self.wfile.write(f"data: {json.dumps(chunk)}\n\n".encode())
+                self.wfile.flush()
+            except OSError:  # the client hung up (as it should, on its deadline)
+                self.close_connection = True
+                return
+        last = {"id": "chatcmpl-fake", "object": "chat.completion.chunk", "created": 0, "model": body["model"],
+                "choices": [{"index": 0, "delta": {}, "finish_reason": "stop"}]}
+        self.wfile.write(f"data: {json.dumps(last)}\n\ndata: [DONE]\n\n".encode())
         self.wfile.flush()
         self.close_connection = True
+
+    def _trickle(self, stream: bool) -> None:
+        self.send_response(200)
+        if stream:
+            self.send_header("Content-Type", "text/event-stream")
+            self.end_headers()
+        else:
+            self.send_header("Content-Type", "application/json")
+            self.send_header("Content-Length", "1000000")
+            self.end_headers()
+        self.close_connection = True
+        body = b'data: {"choices": [{"index": 0, "delta": {"content": "' if stream else b'{"choices": [{"index": 0, '
+        stop = time.monotonic() + HOSTILE_SECONDS
+        while time.monotonic() < stop:
+            try:
+                self.wfile.write(body[:1] or b" ")
+                self.wfile.flush()
+            except OSError:
+                return
+            body = body[1:]
+            time.sleep(1)
 
     def _json(self, status: int, payload: dict) -> None:
         self._raw(status, json.dumps(payload).encode(), "application/json")
@@ -125,6 +162,12 @@ class _Handler(BaseHTTPRequestHandler):
         self.send_header("Content-Length", str(len(data)))
         self.end_headers()
         self.wfile.write(data)
+
+
+def _endless():
+    stop = time.monotonic() + HOSTILE_SECONDS
+    while time.monotonic() < stop:
+        yield "and so on "
 
 
 if __name__ == "__main__":
