@@ -51,15 +51,16 @@ def test_wipe_refuses_a_folder_that_is_not_an_index(tmp_path):
     assert (tmp_path / "thesis.docx").exists()
 
 
-def test_wipe_empties_an_index_folder_but_keeps_its_lock_and_gitkeep(tmp_path):
+def test_wipe_of_a_damaged_index_empties_it_but_keeps_the_lock_gitkeep_and_conversations(tmp_path):
     (tmp_path / MARKER_FILE).write_text('{"format": 1}')
-    (tmp_path / "chroma.sqlite3").write_text("")
+    (tmp_path / "chroma.sqlite3").write_text("not a database")  # damaged: it does not open
+    (tmp_path / "conversations.sqlite3").write_text("the app's saved conversations")
     (tmp_path / "0b6f2a0e-3c1d-4e5f-8a9b-0c1d2e3f4a5b").mkdir()
     (tmp_path / "keyword").mkdir()
     (tmp_path / ".gitkeep").write_text("")
     (tmp_path / ".ingest.lock").write_text("")
     _store(tmp_path).wipe()
-    assert sorted(p.name for p in tmp_path.iterdir()) == [".gitkeep", ".ingest.lock"]
+    assert sorted(p.name for p in tmp_path.iterdir()) == [".gitkeep", ".ingest.lock", "conversations.sqlite3"]
 
 
 def test_one_writer_at_a_time(tmp_path):
