@@ -222,7 +222,9 @@ holding every dev-set source, 138 answerable questions, 2 shared cores under a l
   ≥ 0.99999 on the check texts). A question imports no torch.
 - Chunk vectors are the length-weighted mean of their sentences' vectors instead of a second pass over
   every chunk: key fact in the top 5 for 136/138 questions (0.986) vs 137/138 (0.993) embedding chunks
-  whole; ingest 184 s vs 371 s.
+  whole; ingest 184 s vs 371 s. On the whole corpus (2,226 files): 131/138 (0.949) vs 133/138 (0.964)
+  embedding chunks whole, whose ingest took 1,343 s against 490 s (separate runs, load 3-8). Neither
+  reaches 0.97 on this revision; the whole-chunk pass costs 2.7x the ingest for two questions.
 - Chroma writes go in groups of 16 articles: the 300 articles' writes took 10.8 s instead of 80.7 s
   (900 per-article upserts at ~71 ms each).
 - int8 dynamic quantization (MatMuls, per channel) was measured and NOT adopted: same hit@5 on the subset
