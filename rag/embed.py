@@ -35,6 +35,7 @@ DIMENSION = 384
 EXPORT_VERSION = 1  # bump when the exported graph changes: a new cache folder is made
 MIN_COSINE = 0.999
 ONNX_FILE = "model.onnx"
+MAX_BATCH_TOKENS = 8192
 CHECK_FILE = "verified.json"  # written last, inside the temporary folder: its presence means "verified"
 
 # News sentences of varied length (and one longer than the 256-word-piece limit, to check truncation)
@@ -191,8 +192,15 @@ class _OnnxModel:
         # Texts of similar length share a batch, so little of each batch is padding.
         order = np.argsort(lengths, kind="stable")
         out = np.empty((len(texts), DIMENSION), dtype=np.float32)
-        for start in range(0, len(texts), batch_size):
-            rows = order[start:start + batch_size]
+        start = 0
+        while start < len(texts):
+            # At most `batch_size` texts and MAX_BATCH_TOKENS padded word pieces: long texts go in smaller
+            # batches, which bounds the attention buffers (and so the process's peak memory).
+            stop = start + 1
+            while (stop < len(texts) and stop - start < batch_size
+                   and (stop + 1 - start) * lengths[order[stop]] <= MAX_BATCH_TOKENS):
+                stop += 1
+            rows, start = order[start:stop], stop
             ids = np.zeros((len(rows), int(lengths[rows].max())), dtype=np.int64)
             mask = np.zeros_like(ids)
             for r, i in enumerate(rows):

@@ -61,7 +61,7 @@ def ingest(settings: Settings, store: Store, embedder: Embedder, progress: Progr
     def flush() -> None:
         nonlocal done
         if pending and progress:  # embedding is most of an ingest's time: say so, not "reading the last file"
-            progress(done, len(files), f"Embedding {len(pending)} articles{rate.status(done)}")
+            progress(done, len(files), f"Embedding {len(pending)} new or changed articles{rate.status(done)}")
         _write_batch(pending, store, embedder)
         for item in pending:
             (report.updated if item.article.id in indexed else report.added).append(item.article.id)
