@@ -17,7 +17,7 @@ def answerer_choices(bot: RAG) -> dict[str, str]:
     choices = {"extractive": OFFLINE}
     if bot.model is not None:
         s = bot.settings
-        choices["openai"] = (f"Compatible server at {s.openai_base_url} ({s.openai_model})" if s.openai_base_url
+        choices["openai"] = (f"Compatible server at {s.model_server} ({s.openai_model})" if s.openai_base_url
                              else f"OpenAI ({s.openai_model})")
     return choices
 

@@ -22,7 +22,9 @@ def test_credentials_in_the_base_url_never_show(seed_index, caplog):
               openai_max_retries=0, openai_timeout=2)
     answer = bot.ask("Why did China refuse the Austin meeting?")
     assert answer.fallback_reason and "127.0.0.1" in answer.fallback_reason
-    shown = [answer.model_dump_json(), *bot.available_answerers().values(), str(bot.settings.public_dict()), caplog.text]
+    from app.labels import answerer_choices
+
+    shown = [answer.model_dump_json(), *answerer_choices(bot).values(), str(bot.settings.public_dict()), caplog.text]
     config = subprocess.run([sys.executable, "-m", "rag.cli", "config"], cwd=ROOT, capture_output=True, text=True,
                             timeout=120, env=dict(os.environ, PYTHONPATH=str(ROOT), OPENAI_BASE_URL=url, COLUMNS="300"))
     assert config.returncode == 0, config.stderr
