@@ -82,7 +82,7 @@ def soak(minutes: float, sessions: int) -> dict:
             raise SystemExit(f"the first ingest failed: {first.stderr[-1000:]}")
         port = free_port()
         log = open(Path(tmp) / "serve.log", "w")  # a file: a pipe nobody reads would stall the server
-        server = subprocess.Popen([sys.executable, "-m", "rag.cli", "serve", "--app", str(ROOT / "app.py"), "--no-ingest",
+        server = subprocess.Popen([sys.executable, "-m", "app.serve", "--app", str(ROOT / "app.py"), "--no-ingest",
                                    "--server.port", str(port)], cwd=tmp, env=env, stdout=log, stderr=subprocess.STDOUT,
                                   start_new_session=True)
         stop = threading.Event()
