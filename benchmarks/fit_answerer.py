@@ -107,12 +107,50 @@ def collect(index: Path, sets: list[Path], held: set[Path], top_k: int) -> list[
     return rows
 
 
+# Which way each signal may push (+1: more of it means more likely; -1: less; 0: either). A fitted
+# weight against common sense (a clearer winner lowering the confidence) is an artefact of a small
+# sample and would extrapolate wildly on questions unlike it, so the fit is bounded to these signs.
+RANKER_SIGNS = {
+    "dense": 1, "dense_gap": 1, "dense_neighbour": 0, "coverage": 1, "coverage_gap": 1, "coverage_window": 1,
+    "novelty": 0, "has_date": 1, "has_number": 1, "has_name": 1, "has_quote": 1, "has_cause": 1,
+    "kind_missing": -1, "passage_score": 1, "passage_rank": 1, "lead_sentence": 0, "position": 0, "length": 0,
+    "anaphor": 0, "subject": 1, "bigram": 1,
+}
+QUESTION_SIGNS = {
+    "top_score": 1, "score_gap": 1, "max_coverage": 1, "top_coverage": 1, "max_dense": 1, "top_dense": 1,
+    "top_has_kind": 1, "kind_in_top3": 1, "unmatched": -1, "unmatched_rarest": -1, "factoid": 0,
+    "top_missing": -1, "top_missing_rarest": -1, "top_not_yet": -1,
+}
+
+
+def fit_logistic(x: np.ndarray, y: np.ndarray, signs: list[int], c: float, intercept: bool = True,
+                 sample_weight: np.ndarray | None = None) -> tuple[np.ndarray, float]:
+    """L2-regularised logistic regression whose weights keep the given signs (scipy's L-BFGS-B)."""
+    from scipy.optimize import minimize
+
+    n, d = x.shape
+    w8 = np.ones(n) if sample_weight is None else sample_weight
+    target = 2 * y - 1
+
+    def loss(theta):
+        w, b = theta[:d], (theta[d] if intercept else 0.0)
+        z = target * (x @ w + b)
+        value = np.sum(w8 * np.logaddexp(0, -z)) + 0.5 / c * w @ w
+        g = -w8 * target / (1 + np.exp(z))
+        grad = np.concatenate([x.T @ g + w / c, [g.sum()] if intercept else []])
+        return value, grad
+
+    bounds = [(0, None) if s > 0 else (None, 0) if s < 0 else (None, None) for s in signs]
+    bounds += [(None, None)] if intercept else []
+    result = minimize(loss, np.zeros(d + intercept), jac=True, method="L-BFGS-B", bounds=bounds)
+    return result.x[:d], float(result.x[d]) if intercept else 0.0
+
+
 def fit_ranker(rows: list[Row]) -> tuple[np.ndarray, np.ndarray, np.ndarray, float]:
     """Pairwise logistic regression: a sentence holding the answer against each one of the same
     question that does not (so the scale of a question's similarities does not matter)."""
-    from sklearn.linear_model import LogisticRegression
-
     train = [r for r in rows if r.split == "fit" and r.case.answerable and r.labels.any() and not r.labels.all()]
+    signs = [RANKER_SIGNS[name] for name in FEATURES]
     x_all = np.concatenate([r.features for r in train])
     mean, scale = x_all.mean(axis=0), x_all.std(axis=0) + 1e-6
 
@@ -135,12 +173,12 @@ def fit_ranker(rows: list[Row]) -> tuple[np.ndarray, np.ndarray, np.ndarray, flo
         for k in range(5):
             rest = [r for j, f in enumerate(folds) if j != k for r in f]
             x, y = pairs(rest)
-            w = LogisticRegression(C=c, fit_intercept=False, max_iter=3000).fit(x, y).coef_[0]
+            w, _ = fit_logistic(x, y, signs, c, intercept=False)
             accuracy.append(top1(w, folds[k]))
         if np.mean(accuracy) > best + 1e-9:
             best_c, best = c, float(np.mean(accuracy))
     x, y = pairs(train)
-    weights = LogisticRegression(C=best_c, fit_intercept=False, max_iter=3000).fit(x, y).coef_[0]
+    weights, _ = fit_logistic(x, y, signs, best_c, intercept=False)
     print(f"ranker: {len(train)} questions, {len(x) // 2} pairs; C={best_c}, 5-fold top-1 {best:.3f}, "
           f"fit top-1 {top1(weights, train):.3f}")
     return mean.astype(np.float32), scale.astype(np.float32), weights.astype(np.float32), best_c
@@ -186,12 +224,13 @@ def fit_abstention(rows: list[Row], model: AnswerModel, augment_weight: float = 
     weight = np.concatenate([np.ones(len(x)), np.full(len(made), augment_weight)])
     weight[y_all == 0] *= (y_all == 1).sum() / max(1e-9, weight[y_all == 0].sum())  # balance the classes
     mean, scale = x_all.mean(axis=0), x_all.std(axis=0) + 1e-6
-    lr = LogisticRegression(C=c, max_iter=3000).fit((x_all - mean) / scale, y_all, sample_weight=weight)
+    coef, bias = fit_logistic((x_all - mean) / scale, y_all, [QUESTION_SIGNS[n] for n in QUESTION_FEATURES], c,
+                              sample_weight=weight)
     x, y = x_all, y_all
     print(f"abstention: {int(y.sum())} answered and {int((1 - y).sum())} unanswered examples "
           f"({sum(1 for r in rows if r.split == 'fit' and not r.case.answerable)} real near misses, the rest made "
           "by removing the answer's sentences)")
-    return mean.astype(np.float32), scale.astype(np.float32), lr.coef_[0].astype(np.float32), float(lr.intercept_[0])
+    return mean.astype(np.float32), scale.astype(np.float32), coef.astype(np.float32), bias
 
 
 def fit_spans(rows: list[Row], model: AnswerModel) -> tuple[np.ndarray, np.ndarray, np.ndarray, float]:

@@ -51,7 +51,7 @@ def app_server(command: list[str], docs: Path, persist: Path, log_path: Path, **
 
 HOSTILE = ("The Zorblat council published its findings at www.evil.example and at https://evil.example/report, "
            "and in [the summary](http://evil.example/summary).\n")
-HOSTILE_QUESTION = "Where did the Zorblat council publish its findings?"
+HOSTILE_QUESTION = "What did the Zorblat council publish?"
 
 
 @pytest.fixture
