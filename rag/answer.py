@@ -8,8 +8,9 @@
    its passage's retrieval score and rank; where it sits in its article.
 2. A linear ranker combines them. Its weights are fitted on data by `benchmarks/fit_answerer.py`
    (pairwise logistic regression: a sentence holding a question's key facts against one of the same
-   question that does not), not set by hand; rag/answer_model.json holds them, with the split they
-   were never fitted on and the figures reached there.
+   question that does not, each weight bounded to the sign common sense gives its signal), not set
+   by hand; rag/answer_model.json holds them, with the split they were never fitted on and the
+   figures reached there.
 3. The best sentence, and up to two more within a fitted margin of its score, are the cited quotes.
    For the kinds of question whose short answers proved right on the fitting data, the answer opens
    with the short answer: the likeliest span of the asked kind (a third small fitted model), cut
