@@ -52,7 +52,7 @@ _ANAPHOR = re.compile(r"^(?:he|she|they|it|this|these|that|those|his|her|their|i
                       r"company|firm|group|club|team|deal|plan|report|minister|official|spokesman|spokeswoman))\b",
                       re.IGNORECASE)
 _KIND_FAMILY = {"date": "date", "count": "number", "amount": "number", "duration": "number", "person": "name",
-                "place": "name", "entity": "name", "quote": "quote", "reason": "cause"}
+                "place": "name", "entity": "name", "reason": "cause"}
 
 FEATURES = (
     "dense",             # cosine(question, sentence)

@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING, Any
 
 from .question import question_shape
 from .schema import Answer
-from .spans import names, new_spans
+from .spans import names, new_spans, person_cued
 
 if TYPE_CHECKING:
     from .engine import RAG
@@ -73,8 +73,10 @@ def _person_answered(answer: Answer) -> str | None:
     if not answer.citations:
         return None
     asked = {w.lower() for w in re.findall(r"[\w'’-]+", answer.standalone_question or answer.question)}
-    found = sorted(new_spans(answer.citations[0].quote, "person", asked), key=lambda s: len(s.text.split()) < 2)
-    return found[0].text if found else None  # a full name first: "Li Shangfu" rather than "Li"
+    quote = answer.citations[0].quote
+    # Someone named as a person ("... Press Secretary Pat Ryder said") first, then a full name ("Li Shangfu", not "Li").
+    found = sorted(new_spans(quote, "person", asked), key=lambda s: (not person_cued(quote, s), len(s.text.split()) < 2))
+    return found[0].text if found else None
 
 
 _WH_WORDS = {"Who", "Whom", "Whose", "What", "Which", "When", "Where", "Why", "How", "Did", "Does", "Do", "Is", "Was"}

@@ -122,6 +122,7 @@ class RAG:
     def _build_corpus(self) -> _Corpus:
         articles = self._store.article_records()
         if not articles:
+            self._store.raise_if_disk_full("Opening the index")  # a first ingest that ran out of space says so
             raise NotIngestedError(f"No articles are indexed in {self._where()}.",
                                    "Run `rag ingest` (or RAG(...).ingest()) first.")
         fingerprint = hashlib.sha256(f"terms={TERMS_VERSION}\n".encode() + "\n".join(

@@ -13,11 +13,12 @@ import re
 from dataclasses import dataclass
 from typing import Literal
 
-Kind = Literal["person", "date", "count", "amount", "duration", "place", "reason", "quote", "entity", "yesno",
-               "thing", "broad"]
+Kind = Literal["person", "date", "count", "amount", "duration", "place", "reason", "entity", "yesno", "thing",
+               "broad"]
 
 # Kinds that ask for one short thing, so the answer can open with it.
-FACTOID_KINDS: frozenset[str] = frozenset({"person", "date", "count", "amount", "duration", "place", "entity", "quote"})
+# ("What did X say?" is not one: what was said is often quoted over several sentences, or not quoted.)
+FACTOID_KINDS: frozenset[str] = frozenset({"person", "date", "count", "amount", "duration", "place", "entity"})
 
 _WH = re.compile(r"\b(who|whom|whose|when|where|why|which|what|how)\b", re.IGNORECASE)
 
@@ -114,9 +115,6 @@ def question_shape(question: str) -> QuestionShape:
             return QuestionShape("person", wh, focus)
         if re.match(rf"(?:{_PLACE_NOUNS})\b", after):
             return QuestionShape("place", wh, focus)
-        if re.search(r"\b(?:say|said|says|call|called|calls|describe|described|describes|warn|warned|claim|claimed)\b"
-                     r"[^?]*$", after) and wh == "what":
-            return QuestionShape("quote", wh, None)
         if wh == "which" or re.match(r"(?:is|was|are|were) the name\b|name\b", after):
             return QuestionShape("entity", wh, focus)
         return QuestionShape("thing", wh, focus)

@@ -97,12 +97,16 @@ def find_spans(text: str, kind: str) -> list[Span]:
     if kind == "place":
         return [s for s in names(text) if _PLACE_CUE.search(text[max(0, s.start - 12):s.start])]
     if kind == "person":
-        return [s for s in names(text)
-                if len(s.text.split()) >= 2 or _PERSON_CUE.search(text[max(0, s.start - 20):s.start])
-                or re.match(r"\s*(?:,|said|says|told|who)\b", text[s.end:s.end + 8])]
+        return [s for s in names(text) if len(s.text.split()) >= 2 or person_cued(text, s)]
     if kind == "entity":
         return names(text) + _spans(_QUOTED, text, "quote", group=1)
     return []
+
+
+def person_cued(text: str, span: Span) -> bool:
+    """The span is named as a person: after a title or role ("Senator X"), or before "said", "told", ", who"."""
+    return bool(_PERSON_CUE.search(text[max(0, span.start - 20):span.start])
+                or re.match(r"\s*(?:,|said|says|told|who)\b", text[span.end:span.end + 8]))
 
 
 def new_spans(text: str, kind: str, question_words: set[str]) -> list[Span]:

@@ -210,6 +210,11 @@ class Store:
                 return named
         return self.settings.collection
 
+    def raise_if_disk_full(self, doing: str) -> None:
+        """StorageFullError when the disk holding the index has almost no space left."""
+        if _nearly_full(self.settings):
+            raise storage_error(OSError(errno.ENOSPC, "No space left on device"), self.settings, doing)
+
     def opens(self) -> bool:
         """True when the index can be read (a rebuild can then leave the readers' copy in place)."""
         try:

@@ -182,8 +182,11 @@ def test_a_phone_sized_screen_shows_the_chat_without_the_sidebar(streamlit_serve
     box = page.get_by_test_id("stChatInputTextArea").bounding_box()
     assert box and box["x"] >= 0 and box["x"] + box["width"] <= 400 and box["y"] + box["height"] <= 800
     for test_id in ("stChatInput", "stChatMessage"):  # nothing (the sidebar above all) lies on top of the chat
-        target = page.get_by_test_id(test_id).last.bounding_box()
-        x, y = target["x"] + target["width"] / 2, target["y"] + min(target["height"] / 2, 20)
+        element = page.get_by_test_id(test_id).last
+        element.scroll_into_view_if_needed()
+        target = element.bounding_box()
+        top = max(target["y"], 0)  # a long answer starts above the fold: look at its visible part
+        x, y = target["x"] + target["width"] / 2, top + min((target["y"] + target["height"] - top) / 2, 20)
         on_top = page.evaluate("([x, y, id]) => !!document.elementFromPoint(x, y)?.closest(`[data-testid=${id}]`)",
                                [x, y, test_id])
         assert on_top, f"{test_id} is covered at ({x:.0f}, {y:.0f})"

@@ -178,7 +178,8 @@ def test_injected_instructions_stay_data_offline(injected_index, bot, question):
     docs, vs = injected_index
     answer = RAG(docs_dir=docs, persist_dir=vs).ask(question)
     clean = bot.ask(question)
-    assert (answer.text, answer.abstained) == (clean.text, clean.abstained), "the document changed nothing"
+    quoted = lambda a: (a.abstained, a.form, [c.quote for c in a.citations])  # noqa: E731  (a refusal names the scope)
+    assert quoted(answer) == quoted(clean), "the document changed nothing"
     assert "HACKED" not in answer.text and "OPENAI_API_KEY" not in answer.text
 
 

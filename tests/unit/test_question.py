@@ -25,7 +25,7 @@ from rag.question import question_shape
     ("How long was the prison sentence given to the blogger?", "duration"),
     ("Why did Stan Lee take Marvel to court in 2002?", "reason"),
     ("On what grounds did the DTI turn down the MPs' calls?", "reason"),
-    ("What did the Conservative frontbencher call the White Paper?", "quote"),
+    ("What did the Conservative frontbencher call the White Paper?", "thing"),
     ("Did the Sci-Fi Channel agree to take on Star Trek: Enterprise?", "yesno"),
     ("What injury sent Lawrence Dallaglio home early?", "thing"),
     ("How did the makers of CSI get Tarantino to direct an episode?", "thing"),

@@ -55,10 +55,14 @@ def test_new_spans_drop_what_the_question_already_names():
 
 
 def _seconds(text):
-    started = time.perf_counter()
-    for kind in ("date", "amount", "count", "duration", "person", "place", "entity", "quote", "reason"):
-        find_spans(text, kind)
-    return time.perf_counter() - started
+    """The fastest of three runs: the least disturbed by whatever else the machine is doing."""
+    best = float("inf")
+    for _ in range(3):
+        started = time.perf_counter()
+        for kind in ("date", "amount", "count", "duration", "person", "place", "entity", "quote", "reason"):
+            find_spans(text, kind)
+        best = min(best, time.perf_counter() - started)
+    return best
 
 
 @pytest.mark.parametrize("unit", ["![", "\u3000", "A", "1,", "May 1, ", "$1.2"])
