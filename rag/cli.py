@@ -128,14 +128,15 @@ def config() -> None:
     except Exception as exc:  # pydantic's message names the field and the bad value
         err.print(f"[bold red]error:[/] invalid settings: {exc}")
         raise typer.Exit(2)
-    table = Table("setting", "value", "environment variable")
-    for name, value in settings.public_dict().items():
-        field = Settings.model_fields.get(name)
-        if field is None:  # derived, not settable: e.g. answerer_in_effect
-            env = "(derived)"
-        else:
-            env = field.validation_alias if isinstance(field.validation_alias, str) else f"RAG_{name.upper()}"
-        table.add_row(name, str(value), env)
+    table = Table("concern", "setting", "value", "environment variable")
+    for group, values in settings.grouped().items():
+        for n, (name, value) in enumerate(values.items()):
+            field = Settings.model_fields.get(name)
+            if field is None:  # derived, not settable: e.g. answerer_in_effect
+                env = "(derived)"
+            else:
+                env = field.validation_alias if isinstance(field.validation_alias, str) else f"RAG_{name.upper()}"
+            table.add_row(group if n == 0 else "", name, str(value), env, end_section=n == len(values) - 1)
     console.print(table)
 
 

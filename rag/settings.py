@@ -80,6 +80,11 @@ class Settings(BaseSettings):
             return self.answerer
         return "openai" if (self.openai_api_key or self.openai_base_url) else "extractive"
 
+    def grouped(self) -> dict[str, dict[str, object]]:
+        """`public_dict()` by concern (`GROUPS`): what `rag config` prints."""
+        data = self.public_dict()
+        return {group: {name: data[name] for name in names} for group, names in GROUPS.items()}
+
     def public_dict(self) -> dict[str, object]:
         """Every setting, JSON-friendly, with secrets shown only as set or not set."""
         data = self.model_dump(mode="json")
@@ -88,6 +93,18 @@ class Settings(BaseSettings):
         data["chroma_host"] = redact_url(self.chroma_host)
         data["answerer_in_effect"] = self.effective_answerer()
         return data
+
+
+# One settings object, its fields grouped by concern (as `rag config` shows them). Flat attributes and
+# RAG_* variable names stay as they were, so every existing .env and environment keeps working.
+GROUPS: dict[str, tuple[str, ...]] = {
+    "index": ("docs_dir", "persist_dir", "collection", "chroma_host", "chroma_port", "chunk_tokens",
+              "chunk_overlap_tokens", "embed_batch_size", "model_cache_dir", "max_file_mb"),
+    "retrieval": ("top_k", "candidate_k", "fusion"),
+    "answer": ("answerer", "answerer_in_effect", "max_answer_sentences", "max_question_chars"),
+    "model": ("openai_api_key", "openai_base_url", "openai_model", "openai_timeout", "openai_max_retries",
+              "openai_deadline", "openai_max_tokens", "context_tokens"),
+}
 
 
 _SECRET_PARAM = re.compile(r"key|token|secret|passw|auth|sig", re.IGNORECASE)
