@@ -17,7 +17,7 @@ import pytest
 
 from benchmarks.bench_app import CHROMIUM, NO_NETWORK_FLAGS
 
-from ..support.helpers import REGRESSION_SET, ROOT, free_port, wait_for_http
+from ..support.helpers import REGRESSION_SET, ROOT, free_port, stop, wait_for_http
 
 ARTIFACTS = ROOT / "tests" / "artifacts"
 AUSTIN = "Why did China refuse the Austin meeting?"
@@ -41,11 +41,7 @@ def app_server(command: list[str], docs: Path, persist: Path, log_path: Path, **
         wait_for_http(f"{url}/_stcore/health", process, log_path)
         yield url
     finally:
-        process.terminate()
-        try:
-            process.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            process.kill()
+        stop(process)
         log.close()
 
 

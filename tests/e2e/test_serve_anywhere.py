@@ -6,7 +6,7 @@ import os
 import subprocess
 import sys
 
-from ..support.helpers import ROOT, free_port, wait_for_http
+from ..support.helpers import ROOT, free_port, stop, wait_for_http
 
 
 def _listening(port: int) -> set[str]:
@@ -42,9 +42,4 @@ def test_rag_serve_from_another_folder_listens_on_this_machine_only(tmp_path, se
         wait_for_http(f"http://127.0.0.1:{port}/_stcore/health", server, log, timeout=120)
         assert _listening(port) == {"0100007F"}, f"listens on {_listening(port)} (0100007F is 127.0.0.1 only)"
     finally:
-        server.terminate()
-        try:
-            server.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            server.kill()
-            server.wait()
+        stop(server, timeout=20)

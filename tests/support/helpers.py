@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import subprocess
 import time
 import urllib.request
 from pathlib import Path
@@ -13,6 +14,16 @@ from benchmarks.bench_app import free_port  # noqa: F401  (one helper for tests 
 ROOT = Path(__file__).resolve().parents[2]
 SEEDS = ROOT / "seeds"
 REGRESSION_SET = ROOT / "tests" / "regression" / "seed_qa.jsonl"
+
+
+def stop(process, timeout: float = 10) -> None:
+    """Terminate a server started by a test; kill it if it does not stop within `timeout` s."""
+    process.terminate()
+    try:
+        process.wait(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait()
 
 
 def wait_for_http(url: str, process, log_path: Path, timeout: float = 60) -> None:
