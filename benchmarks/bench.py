@@ -253,8 +253,8 @@ def _calibration_markdown() -> str:
 
     model = json.loads((ROOT / "rag" / "answer_model.json").read_text())
     lines = ["### Abstention calibration (from `python -m benchmarks.fit_answerer`)", "",
-             f"Chosen threshold: {model['abstain_below']} (the fit split refuses at most 3% of its answerable "
-             "questions). Fitted on: " + ", ".join(model["fitted_on"]) + "; never fitted on: "
+             f"Chosen threshold: {model['abstain_below']} (the fit split refuses at most "
+             f"{model['max_refused']:.1%} of its answerable questions). Fitted on: " + ", ".join(model["fitted_on"]) + "; never fitted on: "
              + ", ".join(model["never_fitted_on"]) + ".", "",
              "| threshold | fit: answerable refused | fit: unanswerable abstained | held: answerable refused "
              "| held: unanswerable abstained |", "|---|---|---|---|---|"]

@@ -81,7 +81,7 @@ def blank_model() -> AnswerModel:
     n, q, s = len(FEATURES), len(QUESTION_FEATURES), len(SPAN_FEATURES)
     return AnswerModel(np.zeros(n, np.float32), np.ones(n, np.float32), np.zeros(n, np.float32), 0.0,
                        np.zeros(q, np.float32), np.ones(q, np.float32), np.zeros(q, np.float32), 0.0, 0.0,
-                       np.zeros(s, np.float32), np.ones(s, np.float32), np.zeros(s, np.float32), 0.0, 0.0, frozenset(),
+                       np.zeros(s, np.float32), np.ones(s, np.float32), np.zeros(s, np.float32), 0.0, frozenset(),
                        BROAD_MIN_COVERAGE, MMR_LAMBDA)
 
 
@@ -281,7 +281,7 @@ def simulate(rows: list[Row], model: AnswerModel, max_sentences: int = 3) -> dic
         text = " ".join(c.quote for c in chosen)
         if a.shape.kind in model.direct_kinds:
             d = best_span(chosen, a.candidates, r.case.question, model)
-            if d is not None and d[2] >= model.direct_above:
+            if d is not None:
                 direct_n += 1
                 direct_ok += span_holds_fact(d[1], r.case)
         correct += all(facts_present(text, r.case.key_facts))
@@ -401,8 +401,8 @@ def main(argv: list[str] | None = None) -> int:
             "q_weights": q_weights.tolist(), "q_bias": q_bias, "abstain_below": model.abstain_below,
             "span_features": list(SPAN_FEATURES), "span_mean": model.span_mean.tolist(),
             "span_scale": model.span_scale.tolist(), "span_weights": model.span_weights.tolist(),
-            "span_bias": model.span_bias, "direct_above": model.direct_above,
-            "direct_kinds": sorted(model.direct_kinds),
+            "span_bias": model.span_bias, "direct_kinds": sorted(model.direct_kinds),
+            "max_refused": args.max_refused,
             "broad_abstain_below": model.broad_abstain_below, "mmr_lambda": model.mmr_lambda,
             "fitted_on": sorted({f"{r.set_name} (fit split)" for r in rows if r.split == "fit"}),
             "never_fitted_on": sorted({f"{r.set_name} (held split)" for r in rows if r.split == "held"}),

@@ -147,7 +147,6 @@ class AnswerModel:
     span_scale: np.ndarray
     span_weights: np.ndarray
     span_bias: float
-    direct_above: float  # the short answer opens the answer only when its probability is at least this
     direct_kinds: frozenset[str]  # and only for the kinds of question whose short answers proved right
     broad_abstain_below: float  # broad questions: abstain when no sentence with its neighbours covers this share
     mmr_lambda: float  # overviews: relevance vs novelty
@@ -160,8 +159,7 @@ class AnswerModel:
         v = lambda key: np.asarray(data[key], np.float32)  # noqa: E731
         return cls(v("mean"), v("scale"), v("weights"), float(data["extra_margin"]), v("q_mean"), v("q_scale"),
                    v("q_weights"), float(data["q_bias"]), float(data["abstain_below"]), v("span_mean"), v("span_scale"),
-                   v("span_weights"), float(data["span_bias"]), float(data["direct_above"]),
-                   frozenset(data["direct_kinds"]),
+                   v("span_weights"), float(data["span_bias"]), frozenset(data["direct_kinds"]),
                    float(data["broad_abstain_below"]), float(data["mmr_lambda"]))
 
     def scores(self, x: np.ndarray) -> np.ndarray:
@@ -331,7 +329,7 @@ class ExtractiveAnswerer:
         citations = [_citation(n, c) for n, c in enumerate(chosen, start=1)]
         quotes = " ".join(f"{c.quote} [{cit.n}]" for c, cit in zip(chosen, citations))
         direct = best_span(chosen, ranked, question, self.answer_model) if shape.kind in self.answer_model.direct_kinds else None
-        if direct is not None and direct[2] >= self.answer_model.direct_above:
+        if direct is not None:
             n, span, _ = direct
             return Draft(f"{span} [{n}].\n\n{quotes}", citations, False, confidence, "direct", span, n)
         return Draft(quotes, citations, False, confidence, "sentences")
