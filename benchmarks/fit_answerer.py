@@ -212,7 +212,6 @@ def question_examples(rows: list[Row], model: AnswerModel, augment: bool) -> tup
 
 def fit_abstention(rows: list[Row], model: AnswerModel, augment_weight: float = AUGMENT_WEIGHT,
                    c: float = 0.3) -> tuple[np.ndarray, np.ndarray, np.ndarray, float]:
-    from sklearn.linear_model import LogisticRegression
 
     fit = [r for r in rows if r.split == "fit"]
     x, y = question_examples(fit, model, augment=False)

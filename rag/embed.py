@@ -27,7 +27,7 @@ from pathlib import Path
 
 import numpy as np
 
-from . import environment  # noqa: F401  (HF_HUB_OFFLINE before transformers is ever imported)
+from .environment import offline
 from .errors import RagError
 
 EMBEDDING_MODEL_NAME = "all-MiniLM-L6-v2"
@@ -119,6 +119,7 @@ def exported_model(cache_dir: Path | None = None) -> Path:
 
 def _export(source: Path, folder: Path) -> dict[str, object]:
     """Export the transformer with mean pooling and normalization to `folder`, then check it."""
+    offline()  # HF_HUB_OFFLINE before transformers is imported: the weights come from the package only
     import torch
     from transformers import AutoModel
 
@@ -161,6 +162,7 @@ def _export(source: Path, folder: Path) -> dict[str, object]:
 
 def reference_cosines(folder: Path, source: Path | None = None, texts: tuple[str, ...] = VERIFY_TEXTS) -> np.ndarray:
     """Cosine between the ONNX export in `folder` and the sentence-transformers model, per text."""
+    offline()
     from sentence_transformers import SentenceTransformer
 
     source = source or model_path()
