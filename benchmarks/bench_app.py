@@ -46,6 +46,15 @@ def unavailable() -> str | None:
     return None
 
 
+def stop_group(server: subprocess.Popen, timeout: float = 20) -> None:
+    """Stop a server started with start_new_session=True, and everything it started (SIGKILL after `timeout` s)."""
+    os.killpg(server.pid, signal.SIGTERM)
+    try:
+        server.wait(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        os.killpg(server.pid, signal.SIGKILL)
+
+
 def free_port() -> int:
     """A TCP port on 127.0.0.1 that nothing listens on now."""
     with socket.socket() as s:
@@ -88,11 +97,7 @@ def _one_run(browser, command: str, cwd: Path) -> dict[str, float]:
                 marks["engine_ready_s"] = float(ready.group(1))
             return marks
         finally:
-            os.killpg(server.pid, signal.SIGTERM)
-            try:
-                server.wait(timeout=20)
-            except subprocess.TimeoutExpired:
-                os.killpg(server.pid, signal.SIGKILL)
+            stop_group(server)
             context.close()
 
 

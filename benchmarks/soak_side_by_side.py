@@ -13,7 +13,6 @@ import argparse
 import json
 import os
 import shutil
-import signal
 import subprocess
 import sys
 import tempfile
@@ -21,8 +20,8 @@ import threading
 import time
 from pathlib import Path
 
-from rag import synthetic
-from rag.bench_app import CHROMIUM, NO_NETWORK_FLAGS, free_port, unavailable
+from benchmarks import synthetic
+from benchmarks.bench_app import CHROMIUM, NO_NETWORK_FLAGS, free_port, stop_group, unavailable
 
 ROOT = Path(__file__).resolve().parent.parent
 ARTICLES = 40  # synthetic articles at the start; each ingest round removes one and adds one
@@ -121,11 +120,7 @@ def soak(minutes: float, sessions: int) -> dict:
             stop.set()
             if writer.is_alive():
                 writer.join(timeout=900)
-            os.killpg(server.pid, signal.SIGTERM)
-            try:
-                server.wait(timeout=20)
-            except subprocess.TimeoutExpired:
-                os.killpg(server.pid, signal.SIGKILL)
+            stop_group(server)
             log.close()
     return stats
 
