@@ -234,18 +234,16 @@ class ExtractiveAnswerer:
 
     # --- signals ----------------------------------------------------------------------------------
 
-    def key_terms(self, question: str) -> dict[str, float]:
-        return {t: self.keyword.idf(t) for t in dict.fromkeys(terms(question)) if t not in QUESTION_TERMS}
-
     def analyse(self, question: str, query_embedding: np.ndarray, passages: list[Passage],
                 sentence_embeddings: dict[str, np.ndarray]) -> Analysis:
         """Every sentence of the passages, once, with its features, scored and sorted best first."""
         shape = question_shape(question)
-        key = self.key_terms(question)
+        question_terms = terms(question)  # once: stemming is most of this function's per-question cost
+        key = {t: self.keyword.idf(t) for t in dict.fromkeys(question_terms) if t not in QUESTION_TERMS}
         total = sum(key.values()) or 1.0
         asked_words = {w.lower() for w in re.findall(r"[\w'’-]+", question)}
-        asked_terms = set(terms(question))
-        ordered_key = [t for t in terms(question) if t in key]
+        asked_terms = set(question_terms)
+        ordered_key = [t for t in question_terms if t in key]
         pairs = {(a, b) for a, b in zip(ordered_key, ordered_key[1:]) if a != b}
         subject = set(terms(" ".join(_proper_names(question))))
         best_score = max((p.score for p in passages), default=0.0) or 1.0
