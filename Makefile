@@ -47,7 +47,7 @@ bench: $(STAMP) /usr/bin/chromium
 bench-scale: $(STAMP)
 	$(PY) -m benchmarks.scale
 
-# Refit the offline answerer (rag/answer_model.json) on the BBC and seed question sets; prints the
+# Refit the offline answerer (rag/answering/answer_model.json) on the BBC and seed question sets; prints the
 # figures on both splits and the calibration table. Indexes under runs/ are reused when unchanged.
 BBC := ../shared/corpora
 fit-answerer: $(STAMP)

@@ -2,7 +2,7 @@
 
 A conversation is keyed by a random id that the app keeps in the page's URL (`?c=<id>`), so a reload
 or a server restart finds it again. Thumbs up/down are stored with the question and the answer and
-export as JSONL that `rag eval` loads (`rag.eval.EvalCase`): a liked answer becomes a case whose
+export as JSONL that `rag eval` loads (`rag.evaluation.harness.EvalCase`): a liked answer becomes a case whose
 expected facts are its short answer (or its quotes), a liked refusal an unanswerable case, and a
 disliked answer a commented-out line for a maintainer to correct (`rag eval` skips `#` lines).
 """

@@ -11,8 +11,8 @@ from typing import TYPE_CHECKING, Any
 import streamlit as st
 
 from rag import RagError
-from rag.library import safe_filename
-from rag.load import SUPPORTED_SUFFIXES
+from rag.ingest.library import safe_filename
+from rag.ingest.load import SUPPORTED_SUFFIXES
 
 from .labels import article_title
 from .render import human_date, md_escape

@@ -68,7 +68,7 @@ def show_change(name: str, now: float, before: float | None) -> str:
 
 def measures_table(verdict: Any, thresholds: dict[str, float]) -> list[dict[str, str]]:
     """One row per measure, every cell text (so the table never mixes types)."""
-    from rag.runs import DIRECTION
+    from rag.evaluation.runs import DIRECTION
 
     rows = []
     for name, (now, before) in verdict.deltas.items():
@@ -123,8 +123,15 @@ def regression_view(bot: RAG, options: dict[str, Any]) -> None:
 
 
 def _run(bot: RAG, qa_file: Path, answerer: str, runs_dir: Path) -> None:
-    from rag.eval import KS, load_cases, run_cases
-    from rag.runs import DEFAULT_THRESHOLDS, DEFAULT_TOLERANCE, assess, latest_record, make_record, save_record
+    from rag.evaluation.harness import KS, load_cases, run_cases
+    from rag.evaluation.runs import (
+        DEFAULT_THRESHOLDS,
+        DEFAULT_TOLERANCE,
+        assess,
+        latest_record,
+        make_record,
+        save_record,
+    )
 
     try:
         cases = load_cases(qa_file)

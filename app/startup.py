@@ -104,8 +104,8 @@ def _import_and_freeze() -> None:
         was_enabled = gc.isenabled()
         gc.disable()
         try:
-            from rag.embed import Embedder
             from rag.engine import RAG  # noqa: F401
+            from rag.models.embedder import Embedder
 
             Embedder().embed_query("warm up")
             gc.freeze()

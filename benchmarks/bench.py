@@ -19,8 +19,8 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
-from rag.eval import KS, EvalCase, is_relevant, load_cases, retrieval_metrics
-from rag.runs import git_revision
+from rag.evaluation.harness import KS, EvalCase, is_relevant, load_cases, retrieval_metrics
+from rag.evaluation.runs import git_revision
 
 
 def _quickstart_ranks(docs: Path, cases: list[EvalCase]) -> tuple[list[int | None], int, float]:
@@ -28,7 +28,7 @@ def _quickstart_ranks(docs: Path, cases: list[EvalCase]) -> tuple[list[int | Non
     from llama_index.core import SimpleDirectoryReader, VectorStoreIndex
     from llama_index.embeddings.huggingface import HuggingFaceEmbedding
 
-    from rag.embed import model_path
+    from rag.models.embedder import model_path
 
     LlamaSettings.llm = None  # the quickstart's retriever needs no LLM; don't resolve OpenAI
     embed_model = HuggingFaceEmbedding(model_name=str(model_path()), device="cpu")
@@ -47,8 +47,7 @@ def _quickstart_ranks(docs: Path, cases: list[EvalCase]) -> tuple[list[int | Non
 
 def _ours(docs: Path, persist: Path, cases: list[EvalCase]) -> dict[str, Any]:
     from rag.engine import RAG
-
-    from rag.embed import Embedder
+    from rag.models.embedder import Embedder
 
     Embedder().embed(["warm up", "batch"])  # the model is shared per process: time the ingest, not its load
     bot = RAG(docs_dir=docs, persist_dir=persist)
@@ -99,7 +98,7 @@ def _answer_quality(docs: Path, persist: Path, qa_files: list[Path], work: Path)
     """The offline answerer on the regression sets, with each fusion mode, on one index."""
     from benchmarks import synthetic
     from rag.engine import RAG
-    from rag.eval import run_cases
+    from rag.evaluation.harness import run_cases
 
     syn_docs = work / "synthetic"
     synthetic.write_corpus(syn_docs, 30)
@@ -247,7 +246,7 @@ def _quality_markdown(quality: dict[str, Any]) -> str:
 
 
 def _calibration_markdown() -> str:
-    """The abstention trade-off the fitted answerer was calibrated on (rag/answer_model.json, written
+    """The abstention trade-off the fitted answerer was calibrated on (rag/answering/answer_model.json, written
     by `python -m benchmarks.fit_answerer`): threshold against both error rates, on both splits."""
     import json
 

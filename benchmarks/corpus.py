@@ -24,7 +24,7 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
-from rag.eval import is_relevant, load_cases
+from rag.evaluation.harness import is_relevant, load_cases
 
 ROOT = Path(__file__).resolve().parent.parent
 BBC_DOCS = ROOT.parent / "shared" / "corpora" / "bbc"
@@ -42,8 +42,8 @@ def _answerable(qa_file: Path):
 
 
 def ingest_ours(docs: Path, persist: Path, qa_file: Path) -> dict[str, Any]:
-    from rag.embed import Embedder
     from rag.engine import RAG
+    from rag.models.embedder import Embedder
 
     Embedder().embed(["warm up", "the model is loaded before the clock starts"])
     bot = RAG(docs_dir=docs, persist_dir=persist)
@@ -65,7 +65,7 @@ def ingest_quickstart(docs: Path, persist: Path, qa_file: Path) -> dict[str, Any
     from llama_index.embeddings.huggingface import HuggingFaceEmbedding
     from llama_index.vector_stores.chroma import ChromaVectorStore
 
-    from rag.embed import model_path
+    from rag.models.embedder import model_path
 
     LlamaSettings.llm = None  # retrieval only: don't resolve OpenAI
     embed_model = HuggingFaceEmbedding(model_name=str(model_path()), device="cpu")
@@ -171,7 +171,7 @@ def answer_quality(docs: Path, persist: Path, qa_files: list[Path]) -> dict[str,
     benchmarks/fit_answerer.py (fit: the answerer's weights saw these questions; held: never)."""
     from benchmarks.fit_answerer import split_of
     from rag.engine import RAG
-    from rag.eval import run_cases
+    from rag.evaluation.harness import run_cases
 
     bot = RAG(docs_dir=docs, persist_dir=persist)
     out: dict[str, Any] = {}
@@ -179,7 +179,7 @@ def answer_quality(docs: Path, persist: Path, qa_files: list[Path]) -> dict[str,
         cases = load_cases(qa_file)
         _, results = run_cases(bot, cases)
         by_id = {r["id"]: r for r in results}
-        from rag.eval import summarize
+        from rag.evaluation.harness import summarize
 
         out[qa_file.name] = {"all": summarize(results)}
         for split in ("fit", "held"):

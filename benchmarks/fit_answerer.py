@@ -5,7 +5,7 @@
         [--seed-index SEED_INDEX --seed-sets tests/regression/seed_qa.jsonl ...] [--held-sets ...] [--write]
 
 For every question of every set: retrieve the passages as `ask()` does, compute each candidate
-sentence's features (rag.answer.FEATURES, the same code the answerer runs), and label the sentence
+sentence's features (rag.answering.extractive.FEATURES, the same code the answerer runs), and label the sentence
 1 when its quote holds every key-fact group of the case. Then:
 
 1. Split. A case belongs to the *fit* split or the *held* split by a hash of its first source
@@ -19,7 +19,7 @@ sentence's features (rag.answer.FEATURES, the same code the answerer runs), and 
    `--max-refused` of the answerable questions, which then abstains on as many unanswerable ones as
    it can. The table threshold -> (answerable refused, unanswerable abstained) is printed for both
    splits and saved with the model.
-4. With --write, rag/answer_model.json gets the weights, the decisions, the split and the figures.
+4. With --write, rag/answering/answer_model.json gets the weights, the decisions, the split and the figures.
 """
 
 from __future__ import annotations
@@ -34,9 +34,17 @@ from pathlib import Path
 
 import numpy as np
 
-from rag.answer import (FEATURES, QUESTION_FEATURES, SPAN_FEATURES, AnswerModel, Analysis, ExtractiveAnswerer,
-                        best_span, span_candidates)
-from rag.eval import EvalCase, _source_match, facts_present, load_cases
+from rag.answering.extractive import (
+    FEATURES,
+    QUESTION_FEATURES,
+    SPAN_FEATURES,
+    Analysis,
+    AnswerModel,
+    ExtractiveAnswerer,
+    best_span,
+    span_candidates,
+)
+from rag.evaluation.harness import EvalCase, _source_match, facts_present, load_cases
 
 ROOT = Path(__file__).resolve().parent.parent
 AUGMENT_WEIGHT = 0.3  # weight of a made near miss in the abstention fit (a real one weighs 1)
@@ -45,7 +53,7 @@ AUGMENT_WEIGHT = 0.3  # weight of a made near miss in the abstention fit (a real
 # against repetition 0.3 (the usual MMR balance).
 BROAD_MIN_COVERAGE = 0.34
 MMR_LAMBDA = 0.7
-MODEL_FILE = ROOT / "rag" / "answer_model.json"
+MODEL_FILE = ROOT / "rag" / "answering" / "answer_model.json"
 
 
 @dataclass

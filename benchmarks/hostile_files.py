@@ -9,12 +9,12 @@ import tempfile
 import time
 from pathlib import Path
 
-from rag.clean import clean_document
 from rag.errors import DocumentError
-from rag.load import parse_document
+from rag.ingest.clean import clean_document
+from rag.ingest.load import parse_document
+from rag.ingest.split import split_article
+from rag.ingest.tokens import count_tokens
 from rag.schema import Article
-from rag.split import split_article
-from rag.tokens import count_tokens
 
 CASES = {
     "100 KB .md of repeated `![`": ("a.md", "![" * 50_000),

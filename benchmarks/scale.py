@@ -26,7 +26,7 @@ from typing import Any
 import numpy as np
 
 from benchmarks.corpus import BBC_DOCS, BBC_QA, peak_rss_mb
-from rag.embed import Embedder
+from rag.models.embedder import Embedder
 
 MIN_QUESTIONS = 200
 
@@ -85,7 +85,7 @@ def _percentiles(values: list[float]) -> dict[str, float]:
 
 def run(copies: int, work: Path, vector_cache: Path, source: Path = BBC_DOCS) -> dict[str, Any]:
     from rag.engine import RAG
-    from rag.eval import load_cases
+    from rag.evaluation.harness import load_cases
 
     docs, persist = work / "docs", work / "vectorstore"
     articles = write_archive(docs, copies, source)

@@ -12,19 +12,30 @@ Importing `rag` changes nothing in the process; `RAG()` sets the offline environ
 from importlib import import_module
 from typing import TYPE_CHECKING
 
-from .errors import (DocsDirError, DocumentError, EvalSetError, IndexBusyError, IndexCorruptError,
-                     InvalidFilterError, InvalidQuestionError, LLMUnavailable, NotIngestedError, RagError,
-                     SettingsError)
+from .errors import (
+    DocsDirError,
+    DocumentError,
+    EvalSetError,
+    IndexBusyError,
+    IndexCorruptError,
+    InvalidFilterError,
+    InvalidQuestionError,
+    LLMUnavailable,
+    NotIngestedError,
+    RagError,
+    SettingsError,
+)
 from .schema import Answer, Article, Citation, IngestReport, Passage
 from .settings import Settings
 
 if TYPE_CHECKING:
+    from rag.retrieval.filters import metadata_filters
+
     from .engine import RAG
-    from .filters import metadata_filters
 
 # Imported on first use: the engine pulls in llama-index and chromadb (about a second), which a page
 # showing start-up progress, or `rag --help`, should not wait for.
-_LAZY = {"RAG": "engine", "metadata_filters": "filters"}
+_LAZY = {"RAG": "engine", "metadata_filters": "retrieval.filters"}
 
 
 def __getattr__(name: str):

@@ -11,7 +11,7 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from .errors import RagError
+from rag.errors import RagError
 
 app = typer.Typer(add_completion=False, no_args_is_help=True,
                   help="Ask questions about a folder of news articles; every answer cites its sources.")
@@ -20,7 +20,7 @@ err = Console(stderr=True, soft_wrap=True)  # paths in messages stay whole
 
 
 def _bot(**overrides):
-    from .engine import RAG
+    from rag.engine import RAG
 
     return RAG(**{k: v for k, v in overrides.items() if v is not None})
 
@@ -121,7 +121,7 @@ def chat() -> None:
 @app.command()
 def config() -> None:
     """Show the settings in effect (secrets are shown only as set / not set)."""
-    from .settings import Settings
+    from rag.settings import Settings
 
     try:
         settings = Settings()
@@ -157,8 +157,8 @@ def eval_command(
     """Run a regression set, print the metrics, record the run; exit 1 on a miss or a regression."""
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
-    from .eval import load_cases, run_cases, save_labelled_rag_dataset
-    from .runs import DEFAULT_THRESHOLDS, assess, latest_record, make_record, markdown_report, save_record
+    from rag.evaluation.harness import load_cases, run_cases, save_labelled_rag_dataset
+    from rag.evaluation.runs import DEFAULT_THRESHOLDS, assess, latest_record, make_record, markdown_report, save_record
 
     baseline_path = None if no_baseline else (baseline or latest_record(runs_dir, qa_file))
     if baseline_path is not None and not baseline_path.is_file():
@@ -178,7 +178,7 @@ def eval_command(
         bot = _bot(answerer=answerer)
         judge_model = None
         if judge:
-            from .judge import Judge
+            from rag.evaluation.judge import Judge
 
             model = bot.model
             if model is None:

@@ -21,24 +21,24 @@ from typing import TYPE_CHECKING, Any
 from llama_index.core.schema import QueryBundle
 from llama_index.core.vector_stores import FilterCondition, MetadataFilters
 
-from .answer import refusal_text
-from .answerers import AnswererContext, Answerer, Answerers, stream_answer
-from .embed import Embedder
-from .environment import offline
-from .errors import InvalidQuestionError, LLMUnavailable, NotIngestedError
-from .filters import ArticleFilterIndex, metadata_filters
-from .ingest import Progress, ingest
-from .keyword import KeywordIndex
-from .llm import OpenAIAnswerer
-from .retrieve import HybridRetriever, to_passages
-from .schema import Answer, Article, IngestReport, Passage
-from .settings import Settings, load_settings
-from .store import Store, sentence_id
-from .text import TERMS_VERSION
+from rag.answering.extractive import refusal_text
+from rag.answering.registry import Answerer, AnswererContext, Answerers, stream_answer
+from rag.environment import offline
+from rag.errors import InvalidQuestionError, LLMUnavailable, NotIngestedError
+from rag.index.keyword import KeywordIndex
+from rag.index.store import Store, sentence_id
+from rag.ingest.pipeline import Progress, ingest
+from rag.models.embedder import Embedder
+from rag.models.openai_client import OpenAIAnswerer
+from rag.retrieval.filters import ArticleFilterIndex, metadata_filters
+from rag.retrieval.retriever import HybridRetriever, to_passages
+from rag.schema import Answer, Article, IngestReport, Passage
+from rag.settings import Settings, load_settings
+from rag.text import TERMS_VERSION
 
 if TYPE_CHECKING:
-    from .chat import Chat
-    from .llama import RAGChatEngine, RAGQueryEngine
+    from rag.chat.conversation import Chat
+    from rag.integrations.llama_index import RAGChatEngine, RAGQueryEngine
 
 _CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f]")
 # Draft fields copied onto the Answer when the answerer fills them.
@@ -164,7 +164,7 @@ class RAG:
     def as_retriever(self, filters: MetadataFilters | None = None, *, top_k: int | None = None) -> HybridRetriever:
         """The hybrid retriever as a llama-index `BaseRetriever`: `.retrieve(question)` -> `NodeWithScore`s,
         best first, restricted by `filters` (llama-index `MetadataFilters` over the article fields in
-        `rag.filters.FILTER_KEYS`)."""
+        `rag.retrieval.filters.FILTER_KEYS`)."""
         corpus = self._load_corpus()
         s = self.settings
         return HybridRetriever(self._store, corpus.keyword, corpus.filter_index, self._embedder.embed_query,
@@ -267,14 +267,14 @@ class RAG:
                         answerer: str | None = None) -> "RAGQueryEngine":
         """A llama-index query engine: `.query(q)` -> `Response` (text, cited quotes as `source_nodes`,
         `metadata` with abstained, citations, form, direct_answer)."""
-        from .llama import RAGQueryEngine
+        from rag.integrations.llama_index import RAGQueryEngine
 
         return RAGQueryEngine(bot=self, filters=filters, top_k=top_k, answerer=answerer)
 
     def as_chat_engine(self, filters: MetadataFilters | None = None, *, top_k: int | None = None,
                        answerer: str | None = None) -> "RAGChatEngine":
         """A llama-index chat engine over `chat()`: follow-ups are rewritten into standalone questions."""
-        from .llama import RAGChatEngine
+        from rag.integrations.llama_index import RAGChatEngine
 
         return RAGChatEngine(self, filters=filters, top_k=top_k, answerer=answerer)
 
@@ -284,7 +284,7 @@ class RAG:
         self._embedder.embed_query("warm up")
 
     def chat(self, answerer: str | None = None) -> "Chat":
-        from .chat import Chat
+        from rag.chat.conversation import Chat
 
         return Chat(self, answerer)
 
@@ -297,14 +297,14 @@ class RAG:
     def add_document(self, filename: str, data: bytes, *, overwrite: bool = False) -> Path:
         """Save an uploaded file into the docs folder (type allowlist, size cap); ingest() indexes it.
         An article of the same name is replaced only with overwrite=True (else a DocumentError)."""
-        from .library import save_document
+        from rag.ingest.library import save_document
 
         return save_document(Path(self.settings.docs_dir), filename, data, self.settings.max_file_mb * 1_000_000,
                              overwrite=overwrite)
 
     def remove_document(self, article_id: str) -> None:
         """Delete an article's file from the docs folder; ingest() then drops it from the index."""
-        from .library import remove_document
+        from rag.ingest.library import remove_document
 
         remove_document(Path(self.settings.docs_dir), article_id)
 

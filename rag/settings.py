@@ -127,7 +127,7 @@ def redact_url(url: str | None) -> str | None:
 
 def load_settings(settings: Settings | None = None, **overrides: object) -> Settings:
     """Settings with overrides applied; invalid values raise `SettingsError` naming each field."""
-    from .errors import SettingsError
+    from rag.errors import SettingsError
 
     try:
         if settings is None:

@@ -15,7 +15,7 @@ _WORD = re.compile(r"[a-z0-9]+(?:[-'’][a-z0-9]+)*")
 def _stopwords() -> frozenset[str]:
     from bm25s.stopwords import STOPWORDS_EN
 
-    from .environment import NLTK_CACHE
+    from rag.environment import NLTK_CACHE
 
     nltk_english = (NLTK_CACHE / "corpora" / "stopwords" / "english").read_text().split()
     modals = {"might", "would", "could", "should", "may", "must", "can", "shall", "will"}

@@ -6,7 +6,7 @@ import re
 
 import pytest
 
-from rag import Answer, InvalidQuestionError, NotIngestedError, RAG, SettingsError
+from rag import RAG, Answer, InvalidQuestionError, NotIngestedError, SettingsError
 
 
 def test_austin_question_is_answered_with_exact_cited_quotes(bot):

@@ -9,7 +9,7 @@ import sys
 import numpy as np
 import pytest
 
-from rag.embed import CHECK_FILE, MIN_COSINE, Embedder, exported_model, reference_cosines
+from rag.models.embedder import CHECK_FILE, MIN_COSINE, Embedder, exported_model, reference_cosines
 
 from ..support.helpers import ROOT, SEEDS
 
@@ -44,7 +44,7 @@ def test_query_and_batch_paths_agree_and_are_normalized(export):
 
 
 def test_embedding_a_question_does_not_import_torch(export):
-    script = ("import sys\nfrom rag.embed import Embedder\nEmbedder().embed_query('Who won?')\n"
+    script = ("import sys\nfrom rag.models.embedder import Embedder\nEmbedder().embed_query('Who won?')\n"
               "print(sorted(m for m in ('torch', 'transformers', 'sentence_transformers') if m in sys.modules))")
     out = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, cwd=ROOT, check=True, timeout=120)
     assert out.stdout.strip() == "[]"

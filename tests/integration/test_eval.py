@@ -8,7 +8,7 @@ import pytest
 from typer.testing import CliRunner
 
 from rag.cli import app
-from rag.eval import EvalSetError, load_cases, run_cases, save_labelled_rag_dataset
+from rag.evaluation.harness import EvalSetError, load_cases, run_cases, save_labelled_rag_dataset
 
 from ..support.helpers import REGRESSION_SET
 

@@ -11,12 +11,11 @@ import shutil
 import subprocess
 import sys
 import tempfile
-
 from pathlib import Path
 
 import pytest
 
-import rag.ingest
+import rag.ingest.pipeline
 from benchmarks import synthetic
 from rag import RAG
 from rag.errors import StorageFullError
@@ -29,14 +28,14 @@ ENV = dict(os.environ, PYTHONPATH=str(ROOT))
 def test_a_file_removed_between_listing_and_reading_is_skipped(tmp_path, monkeypatch):
     docs = tmp_path / "docs"
     synthetic.write_corpus(docs, 4)
-    listing = rag.ingest.list_article_files
+    listing = rag.ingest.pipeline.list_article_files
 
     def list_then_lose_one(folder):
         files = listing(folder)
         (folder / "synthetic_000001.txt").unlink()  # another program deletes it right after the listing
         return files
 
-    monkeypatch.setattr(rag.ingest, "list_article_files", list_then_lose_one)
+    monkeypatch.setattr(rag.ingest.pipeline, "list_article_files", list_then_lose_one)
     report = RAG(docs_dir=docs, persist_dir=tmp_path / "vs").ingest()
     assert len(report.added) == 3
     assert [p.file for p in report.failed] == ["synthetic_000001.txt"]

@@ -14,12 +14,12 @@ from hypothesis import strategies as st
 from typer.testing import CliRunner
 
 from rag import RAG, Answer, InvalidQuestionError, SettingsError
-from rag.clean import clean_document
 from rag.errors import DocumentError
-from rag.load import parse_document
+from rag.ingest.clean import clean_document
+from rag.ingest.load import parse_document
 
-from ..support.helpers import REGRESSION_SET, ROOT
 from ..support.fake_openai import FakeOpenAI
+from ..support.helpers import REGRESSION_SET, ROOT
 from ..support.pdfs import text_pdf
 
 PLANTED_KEY = "sk-planted-DO-NOT-LEAK-9f8e7d6c5b4a"
@@ -112,7 +112,7 @@ def test_app_security_defaults():
 
 
 def test_uploads_have_a_type_allowlist_and_a_size_cap(tmp_path):
-    from rag.library import save_document
+    from rag.ingest.library import save_document
 
     with pytest.raises(DocumentError, match=r"\.exe files are not supported"):
         save_document(tmp_path, "tool.exe", b"MZ...", 10_000)
@@ -125,7 +125,7 @@ def test_uploads_have_a_type_allowlist_and_a_size_cap(tmp_path):
 
 
 def test_an_upload_never_overwrites_an_article_without_being_asked_to(tmp_path):
-    from rag.library import safe_filename, save_document
+    from rag.ingest.library import safe_filename, save_document
 
     first = save_document(tmp_path, "story.txt", b"The first version.", 10_000)
     with pytest.raises(DocumentError, match="An article named story.txt is already in"):

@@ -15,9 +15,9 @@ import time
 import pytest
 
 from rag import RAG, load
+from rag.ingest.split import split_article
+from rag.ingest.tokens import count_tokens
 from rag.schema import Article
-from rag.split import split_article
-from rag.tokens import count_tokens
 
 from ..support.helpers import ROOT, SEEDS
 
@@ -31,9 +31,9 @@ def test_quadratic_inputs_of_the_red_team_are_read_in_bounded_time(tmp_path):
     (tmp_path / "tag-soup.html").write_text("<div>" * 220_000)
     script = textwrap.dedent(f"""
         from pathlib import Path
-        from rag.clean import clean_document
+        from rag.ingest.clean import clean_document
         from rag.errors import DocumentError
-        from rag.load import parse_document
+        from rag.ingest.load import parse_document
         for path in sorted(Path({str(tmp_path)!r}).iterdir()):
             try:
                 article = clean_document(parse_document(path, path.read_bytes()), path.name, path.name)
@@ -55,20 +55,20 @@ def test_quadratic_inputs_of_the_red_team_are_read_in_bounded_time(tmp_path):
 
 
 def test_a_file_over_the_time_budget_is_skipped_and_the_rest_ingested(tmp_path, monkeypatch):
-    import rag.clean
+    import rag.ingest.clean
 
     docs = tmp_path / "docs"
     docs.mkdir()
     (docs / GOOD).write_bytes((SEEDS / GOOD).read_bytes())
     (docs / "slow.txt").write_text("A headline\n\n" + "A line of text that takes long to clean.\n" * 3000)
-    normalize = rag.clean._normalize
+    normalize = rag.ingest.clean._normalize
 
     def slow_normalize(line: str) -> str:  # stands in for a parse that is slow for this file only
         if "takes long" in line:
             time.sleep(0.001)
         return normalize(line)
 
-    monkeypatch.setattr(rag.clean, "_normalize", slow_normalize)
+    monkeypatch.setattr(rag.ingest.clean, "_normalize", slow_normalize)
     monkeypatch.setattr(load, "PARSE_SECONDS", 0.5)
     report = RAG(docs_dir=docs, persist_dir=tmp_path / "vs").ingest()
     assert report.added == [GOOD]

@@ -14,7 +14,7 @@ class Blocker:
         if name.startswith(("llama_index.embeddings", "playwright")):
             raise ImportError("blocked: " + name)
 sys.meta_path.insert(0, Blocker())
-import rag, rag.engine, rag.cli, rag.eval, rag.embed
+import rag, rag.engine, rag.cli, rag.evaluation.harness, rag.models.embedder
 print("torch" in sys.modules)
 """
 

@@ -8,11 +8,11 @@ from typer.testing import CliRunner
 
 from rag import RAG
 from rag.cli import app
-from rag.eval import load_cases, run_cases
-from rag.judge import Judge
+from rag.evaluation.harness import load_cases, run_cases
+from rag.evaluation.judge import Judge
 
-from ..support.helpers import REGRESSION_SET
 from ..support.fake_openai import FakeOpenAI
+from ..support.helpers import REGRESSION_SET
 
 
 def test_judged_metrics_come_from_the_model(seed_index):

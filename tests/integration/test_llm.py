@@ -10,8 +10,8 @@ from hypothesis import strategies as st
 
 from rag import RAG, Answer
 
-from ..support.helpers import SEEDS
 from ..support.fake_openai import FakeOpenAI
+from ..support.helpers import SEEDS
 
 KEY = "sk-test-planted-key-0123456789"
 AUSTIN = "Why did China refuse the Austin meeting?"
@@ -115,7 +115,7 @@ def test_a_connection_dropped_mid_stream_ends_in_a_valid_answer(llm_bot, server)
 
 
 def test_prompt_fits_the_token_budget_dropping_the_lowest_ranked_passages(seed_index, server):
-    from rag.tokens import count_tokens
+    from rag.ingest.tokens import count_tokens
 
     bot = RAG(docs_dir=seed_index["docs"], persist_dir=seed_index["persist"], openai_base_url=server.base_url,
               openai_api_key=KEY, context_tokens=700, top_k=8, candidate_k=20)

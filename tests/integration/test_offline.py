@@ -32,7 +32,7 @@ def run_offline(code: str, tmp_path, env_extra: dict[str, str] | None = None) ->
 
 def test_token_counting_works_with_the_network_cut(tmp_path):
     result = run_offline("""
-        from rag.tokens import count_tokens
+        from rag.ingest.tokens import count_tokens
         print(count_tokens("Why did China refuse the Austin meeting?"))
     """, tmp_path, {"XDG_CACHE_HOME": str(tmp_path / "empty_cache")})
     assert result.returncode == 0, result.stderr

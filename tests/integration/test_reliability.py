@@ -14,9 +14,9 @@ import time
 
 import pytest
 
-from rag import RAG, IndexBusyError
 from benchmarks import synthetic
-from rag.eval import load_cases
+from rag import RAG, IndexBusyError
+from rag.evaluation.harness import load_cases
 
 from ..support.helpers import REGRESSION_SET, ROOT, SEEDS
 
@@ -118,7 +118,7 @@ def test_an_ingest_killed_mid_way_is_repaired_by_the_next_one(tmp_path):
     # The child reports every article it has written; it is killed while it goes on writing.
     child = subprocess.Popen([sys.executable, "-c", textwrap.dedent(f"""
         from rag import RAG
-        from rag.store import Store
+        from rag.index.store import Store
         write, written = Store.write_articles, [0]
         def reporting_write(self, items):
             write(self, items)

@@ -8,7 +8,7 @@ import pytest
 
 from app.serve import SAFE_OPTIONS, main, streamlit_argv
 from app.startup import begin
-from rag import NotIngestedError, RAG
+from rag import RAG, NotIngestedError
 
 
 @pytest.fixture

@@ -2,7 +2,7 @@
 reaches; a change that drops below them fails here.
 
 The answerer is fitted on BBC questions and on the half of these seed questions that the split of
-benchmarks/fit_answerer.py puts on the fitting side (rag/answer_model.json lists it); holdout_qa.jsonl
+benchmarks/fit_answerer.py puts on the fitting side (rag/answering/answer_model.json lists it); holdout_qa.jsonl
 is never fitted on. Near misses (an unanswerable question about a topic the articles do discuss) are
 the known gap: see BENCHMARKS.md.
 """
@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from rag.eval import load_cases, run_cases
+from rag.evaluation.harness import load_cases, run_cases
 
 from ..support.helpers import REGRESSION_SET
 
@@ -59,7 +59,7 @@ def test_follow_ups_are_answered_from_the_conversation(bot):
     the first question ("Why was he sanctioned?"); the offline rewrite must make it answerable."""
     import json
 
-    from rag.eval import facts_present
+    from rag.evaluation.harness import facts_present
 
     pairs = [json.loads(line) for line in FOLLOW_UPS.read_text().splitlines() if line.strip()]
     answered = []

@@ -5,10 +5,10 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from rag.answerers import ANSWERERS, AnswererContext, Answerers, GenerativeAnswerer, stream_answer
+from rag.answering.registry import ANSWERERS, AnswererContext, Answerers, GenerativeAnswerer, stream_answer
 from rag.engine import check_question
 from rag.errors import InvalidQuestionError, SettingsError
-from rag.keyword import KeywordIndex
+from rag.index.keyword import KeywordIndex
 from rag.schema import Passage, Sentence
 from rag.settings import Settings
 

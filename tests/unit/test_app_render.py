@@ -14,10 +14,10 @@ from streamlit.testing.v1 import AppTest
 from app.conversations import ConversationStore, feedback_case, valid_id
 from app.filters import ArticleFilter
 from app.render import cited_pieces, highlighted, human_date, inert, md_escape, with_badges
-from rag.eval import load_cases
+from rag.evaluation.harness import load_cases
+from rag.schema import Answer, Article, Citation, Passage
 
 from ..support.helpers import popover_labels
-from rag.schema import Answer, Article, Citation, Passage
 
 ARTICLE_TEXT = ("Beijing declined the meeting.\n\nThe Chinese government said Monday that it had declined a U.S. "
                 "request.\nIt cited the sanctions imposed in 2018.\n\nA later paragraph.")
@@ -223,7 +223,7 @@ def test_feedback_exports_as_a_set_rag_eval_loads(tmp_path):
 
 def test_regression_measures_are_words_with_units_and_a_verdict_per_target():
     from app.regression_view import failure_summary, measures_table
-    from rag.runs import DEFAULT_THRESHOLDS, assess
+    from rag.evaluation.runs import DEFAULT_THRESHOLDS, assess
 
     record = {"metrics": {"key_fact_accuracy": 0.8, "latency_ms_median": 57.52, "mrr@1": 0.75},
               "cases": [{"id": "a", "passed": True}]}

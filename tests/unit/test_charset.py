@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from rag.load import parse_document
+from rag.ingest.load import parse_document
 
 BBC_LATIN1 = Path(__file__).resolve().parents[3] / "shared" / "corpora" / "bbc" / "sport" / "199.txt"
 

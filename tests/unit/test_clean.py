@@ -2,10 +2,11 @@
 
 import pytest
 
-from rag.clean import clean_document
-from rag.load import RawDocument, parse_document
+from rag.ingest.clean import clean_document
+from rag.ingest.load import RawDocument, parse_document
 
 from ..support.helpers import SEEDS
+
 
 def clean(name: str):
     path = SEEDS / name

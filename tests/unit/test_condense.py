@@ -1,6 +1,6 @@
 """Follow-ups rewritten by rule into standalone questions (offline). Examples outside the seed articles."""
 
-from rag.chat import condense
+from rag.chat.conversation import condense
 from rag.schema import Answer
 
 

@@ -11,7 +11,7 @@ from llama_index.core.vector_stores import FilterCondition, FilterOperator, Meta
 from llama_index.core.vector_stores.utils import build_metadata_filter_fn
 
 from rag.errors import InvalidFilterError, InvalidQuestionError
-from rag.filters import ArticleFilterIndex, metadata_filters
+from rag.retrieval.filters import ArticleFilterIndex, metadata_filters
 
 
 def _articles(n: int = 60, seed: int = 7) -> dict[str, dict]:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from rag.ingest import _Prepared, _Rate, chunk_vectors
+from rag.ingest.pipeline import _Prepared, _Rate, chunk_vectors
 from rag.schema import Article, Chunk, Sentence
 
 

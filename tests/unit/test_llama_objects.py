@@ -7,7 +7,7 @@ from llama_index.core.schema import NodeRelationship
 from llama_index.core.vector_stores import FilterCondition, FilterOperator, MetadataFilter, MetadataFilters
 
 from rag.engine import _combine
-from rag.llama import to_response
+from rag.integrations.llama_index import to_response
 from rag.schema import Answer, Citation
 
 CITATION = Citation(n=1, source="seeds/003_x.txt", title="Blinken in Beijing", publisher="BBC", date="2023-06-19",

@@ -2,7 +2,7 @@
 
 import pytest
 
-from rag.question import question_shape
+from rag.answering.question import question_shape
 
 
 @pytest.mark.parametrize("question,kind", [

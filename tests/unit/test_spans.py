@@ -4,7 +4,7 @@ import time
 
 import pytest
 
-from rag.spans import find_spans, names, new_spans
+from rag.answering.spans import find_spans, names, new_spans
 
 
 def texts(sentence, kind):

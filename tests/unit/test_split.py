@@ -2,10 +2,10 @@
 
 import pytest
 
-from rag.clean import clean_document
-from rag.load import parse_document
-from rag.split import sentence_spans, split_article
-from rag.tokens import count_tokens
+from rag.ingest.clean import clean_document
+from rag.ingest.load import parse_document
+from rag.ingest.split import sentence_spans, split_article
+from rag.ingest.tokens import count_tokens
 
 from ..support.helpers import SEEDS as SEED_DIR
 

@@ -8,8 +8,8 @@ import sqlite3
 import pytest
 
 from rag.errors import IndexBusyError, IndexCorruptError
+from rag.index.store import MARKER_FILE, Store
 from rag.settings import Settings
-from rag.store import MARKER_FILE, Store
 
 
 def _store(folder) -> Store:

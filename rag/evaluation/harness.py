@@ -34,11 +34,11 @@ from typing import TYPE_CHECKING, Any
 
 from pydantic import BaseModel, Field, ValidationError, model_validator
 
-from .errors import EvalSetError
-from .schema import Answer
+from rag.errors import EvalSetError
+from rag.schema import Answer
 
 if TYPE_CHECKING:
-    from .engine import RAG
+    from rag.engine import RAG
 
 KS = (1, 3, 5)
 
@@ -252,7 +252,7 @@ def summarize(results: list[dict[str, Any]]) -> dict[str, float]:
 def run_cases(bot: "RAG", cases: list[EvalCase], top_k: int = max(KS),
               progress: Callable[[int, int], None] | None = None,
               answerer: str | None = None, judge: Any = None) -> tuple[dict[str, float], list[dict[str, Any]]]:
-    """Ask every case; with a `rag.judge.Judge`, also score answers with the model as a judge."""
+    """Ask every case; with a `rag.evaluation.judge.Judge`, also score answers with the model as a judge."""
     results = []
     for i, case in enumerate(cases):
         started = time.perf_counter()

@@ -4,12 +4,12 @@
    its MiniLM embedding (computed at ingest) is to the question's, and its neighbours'; how much of
    the question's key terms it holds (IDF-weighted, from the keyword index), alone and with its
    neighbours; whether it holds something of the kind the question asks for that the question does
-   not already name (a date for "when", a figure for "how much": rag/question.py, rag/spans.py);
+   not already name (a date for "when", a figure for "how much": rag/answering/question.py, rag/answering/spans.py);
    its passage's retrieval score and rank; where it sits in its article.
 2. A linear ranker combines them. Its weights are fitted on data by `benchmarks/fit_answerer.py`
    (pairwise logistic regression: a sentence holding a question's key facts against one of the same
    question that does not, each weight bounded to the sign common sense gives its signal), not set
-   by hand; rag/answer_model.json holds them, with the split they were never fitted on and the
+   by hand; rag/answering/answer_model.json holds them, with the split they were never fitted on and the
    figures reached there.
 3. The best sentence, and up to two more within a fitted margin of its score, are the cited quotes.
    For the kinds of question whose short answers proved right on the fitting data, the answer opens
@@ -35,12 +35,12 @@ from importlib import resources
 
 import numpy as np
 
-from .keyword import KeywordIndex
-from .question import QuestionShape, question_shape
-from .schema import Citation, Passage
-from .spans import Span, new_spans
-from .store import sentence_id
-from .text import terms
+from rag.answering.question import QuestionShape, question_shape
+from rag.answering.spans import Span, new_spans
+from rag.index.keyword import KeywordIndex
+from rag.index.store import sentence_id
+from rag.schema import Citation, Passage
+from rag.text import terms
 
 # Words that shape a question but carry none of its subject (general English, not any article's wording).
 QUESTION_TERMS = frozenset(terms(
@@ -178,7 +178,7 @@ def _sigmoid(z: float) -> float:
 
 @lru_cache(maxsize=1)
 def default_model() -> AnswerModel:
-    data = json.loads(resources.files("rag").joinpath("answer_model.json").read_text(encoding="utf-8"))
+    data = json.loads(resources.files("rag.answering").joinpath("answer_model.json").read_text(encoding="utf-8"))
     return AnswerModel.from_dict(data)
 
 

@@ -9,7 +9,7 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from .errors import DocsDirError, DocumentError
+from rag.errors import DocsDirError, DocumentError
 
 SUPPORTED_SUFFIXES = (".txt", ".md", ".html", ".htm", ".pdf")
 # Seconds one file may take to be read and cleaned; a file that takes longer is skipped with a reason.

@@ -15,9 +15,9 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
-from .schema import Citation, Passage
-from .split import sentence_spans
-from .text import terms
+from rag.ingest.split import sentence_spans
+from rag.schema import Citation, Passage
+from rag.text import terms
 
 _DONT_SAY = re.compile(r"^\W*(?:the )?articles? (?:don'?t|do not|does not|doesn'?t) (?:say|answer|contain|mention)",
                        re.IGNORECASE)

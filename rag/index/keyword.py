@@ -14,7 +14,7 @@ from typing import Any
 
 import numpy as np
 
-from .text import terms
+from rag.text import terms
 
 
 class KeywordIndex:

@@ -18,9 +18,9 @@ from typing import Any
 
 import numpy as np
 
-from .environment import offline
-from .errors import IndexBusyError, IndexCorruptError, RagError, StorageFullError
-from .settings import Settings
+from rag.environment import offline
+from rag.errors import IndexBusyError, IndexCorruptError, RagError, StorageFullError
+from rag.settings import Settings
 
 # Anything that changes what ingest produces for the same file bumps this, so every file is redone.
 INDEX_FORMAT = 1

@@ -10,9 +10,9 @@ from __future__ import annotations
 import re
 from functools import lru_cache
 
-from .environment import NLTK_CACHE
-from .schema import Article, Chunk, Sentence
-from .tokens import _encoding, count_tokens
+from rag.environment import NLTK_CACHE
+from rag.ingest.tokens import _encoding, count_tokens
+from rag.schema import Article, Chunk, Sentence
 
 
 @lru_cache(maxsize=1)

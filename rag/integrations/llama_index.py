@@ -23,11 +23,11 @@ from llama_index.core.query_engine import CustomQueryEngine
 from llama_index.core.schema import NodeRelationship, NodeWithScore, RelatedNodeInfo, TextNode
 from llama_index.core.vector_stores import MetadataFilters
 
-from .schema import Answer, Citation
+from rag.schema import Answer, Citation
 
 if TYPE_CHECKING:
-    from .chat import Chat
-    from .engine import RAG
+    from rag.chat.conversation import Chat
+    from rag.engine import RAG
 
 
 def citation_node(citation: Citation) -> NodeWithScore:
@@ -68,7 +68,7 @@ class RAGQueryEngine(CustomQueryEngine):
 
 
 class RAGChatEngine(BaseChatEngine):
-    """A conversation (`rag.chat.Chat`: follow-ups rewritten into standalone questions) as a llama-index
+    """A conversation (`rag.chat.conversation.Chat`: follow-ups rewritten into standalone questions) as a llama-index
     chat engine."""
 
     def __init__(self, bot: "RAG", filters: MetadataFilters | None = None, top_k: int | None = None,

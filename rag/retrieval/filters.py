@@ -19,8 +19,8 @@ from typing import Any
 import numpy as np
 from llama_index.core.vector_stores import FilterCondition, FilterOperator, MetadataFilter, MetadataFilters
 
-from .dates import UNDATED, day_int
-from .errors import InvalidFilterError
+from rag.errors import InvalidFilterError
+from rag.retrieval.dates import UNDATED, day_int
 
 # Written by ingest on every chunk and on the article record (see ingest._article_meta).
 FILTER_KEYS = ("article_id", "source", "title", "publisher", "date", "date_int")

@@ -22,13 +22,13 @@ from typing import Protocol
 
 import numpy as np
 
-from .answer import Draft, ExtractiveAnswerer, LeadAnswerer
-from .citations import check_answer, says_dont_know
-from .errors import SettingsError
-from .keyword import KeywordIndex
-from .llm import OpenAIAnswerer
-from .schema import Passage
-from .settings import Settings
+from rag.answering.citations import check_answer, says_dont_know
+from rag.answering.extractive import Draft, ExtractiveAnswerer, LeadAnswerer
+from rag.errors import SettingsError
+from rag.index.keyword import KeywordIndex
+from rag.models.openai_client import OpenAIAnswerer
+from rag.schema import Passage
+from rag.settings import Settings
 
 OFFLINE = "extractive"  # answers when the model cannot
 

@@ -7,8 +7,8 @@ import os
 import re
 from pathlib import Path
 
-from .errors import DocumentError
-from .load import SUPPORTED_SUFFIXES
+from rag.errors import DocumentError
+from rag.ingest.load import SUPPORTED_SUFFIXES
 
 
 def safe_filename(name: str) -> str:

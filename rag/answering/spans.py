@@ -1,6 +1,6 @@
 """Typed spans in a sentence: dates, numbers, amounts, durations, names, places, quotations, causes.
 
-These are the "answer kinds" a question can ask for (see rag/question.py). Each finder is a plain
+These are the "answer kinds" a question can ask for (see rag/answering/question.py). Each finder is a plain
 pattern over news English, linear in the text (no nested quantifiers), and returns character spans
 so a direct answer is always an exact substring of the sentence it came from.
 """
@@ -81,7 +81,7 @@ def names(text: str) -> list[Span]:
 
 
 def find_spans(text: str, kind: str) -> list[Span]:
-    """Spans of `text` that could answer a question of `kind` (see rag.question.Kind)."""
+    """Spans of `text` that could answer a question of `kind` (see rag.answering.question.Kind)."""
     if kind == "date":
         return _spans(_DATE, text, "date")
     if kind == "amount":

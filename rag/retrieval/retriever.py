@@ -19,10 +19,10 @@ from llama_index.core.retrievers import BaseRetriever, QueryFusionRetriever
 from llama_index.core.schema import NodeWithScore, QueryBundle
 from llama_index.core.vector_stores import MetadataFilters, VectorStoreQuery
 
-from .filters import ArticleFilterIndex
-from .keyword import KeywordIndex
-from .schema import Passage, Sentence
-from .store import Store
+from rag.index.keyword import KeywordIndex
+from rag.index.store import Store
+from rag.retrieval.filters import ArticleFilterIndex
+from rag.schema import Passage, Sentence
 
 FUSION_MODES = {"relative_score": "relative_score", "reciprocal_rank": "reciprocal_rerank"}
 

@@ -13,8 +13,8 @@ import re
 from datetime import date as Date
 from datetime import datetime
 
-from .load import RawDocument
-from .schema import Article
+from rag.ingest.load import RawDocument
+from rag.schema import Article
 
 _MONTHS = "January|February|March|April|May|June|July|August|September|October|November|December"
 

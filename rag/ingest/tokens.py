@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from functools import lru_cache
 
-from .environment import offline
+from rag.environment import offline
 
 ENCODING = "cl100k_base"
 

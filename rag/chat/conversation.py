@@ -5,12 +5,12 @@ from __future__ import annotations
 import re
 from typing import TYPE_CHECKING, Any
 
-from .question import question_shape
-from .schema import Answer
-from .spans import names, new_spans, person_cued
+from rag.answering.question import question_shape
+from rag.answering.spans import names, new_spans, person_cued
+from rag.schema import Answer
 
 if TYPE_CHECKING:
-    from .engine import RAG
+    from rag.engine import RAG
 
 # A follow-up leans on the previous turn: it opens with a connective or points back with a pronoun.
 _FOLLOW_UP = re.compile(
@@ -96,7 +96,7 @@ class Chat:
             return None
         model = getattr(self.bot.answerer(self.answerer), "model", None)  # a generative answerer's model
         if model is not None:
-            from .errors import LLMUnavailable
+            from rag.errors import LLMUnavailable
 
             try:
                 rewritten = model.condense(question, [(a.question, a.text) for a in self.history])

@@ -18,15 +18,15 @@ from typing import Any
 
 import numpy as np
 
-from .clean import clean_document
-from .dates import date_int
-from .embed import EMBEDDING_MODEL_NAME, Embedder
-from .errors import DocumentError
-from .load import list_article_files, parse_document, read_bytes
-from .schema import Article, Chunk, FileNote, FileProblem, IngestReport
-from .settings import Settings
-from .split import split_article
-from .store import INDEX_FORMAT, Store, sentence_id
+from rag.errors import DocumentError
+from rag.index.store import INDEX_FORMAT, Store, sentence_id
+from rag.ingest.clean import clean_document
+from rag.ingest.load import list_article_files, parse_document, read_bytes
+from rag.ingest.split import split_article
+from rag.models.embedder import EMBEDDING_MODEL_NAME, Embedder
+from rag.retrieval.dates import date_int
+from rag.schema import Article, Chunk, FileNote, FileProblem, IngestReport
+from rag.settings import Settings
 
 log = logging.getLogger(__name__)
 

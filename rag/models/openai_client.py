@@ -17,10 +17,10 @@ import time
 from collections.abc import Iterator
 from functools import cached_property
 
-from .errors import LLMUnavailable
-from .schema import Passage
-from .settings import Settings
-from .tokens import count_tokens
+from rag.errors import LLMUnavailable
+from rag.ingest.tokens import count_tokens
+from rag.schema import Passage
+from rag.settings import Settings
 
 SYSTEM_PROMPT = """You answer questions about news articles, using only the numbered passages you are given.
 

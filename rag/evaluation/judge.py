@@ -9,8 +9,8 @@ from typing import Any
 from llama_index.core.base.llms.types import CompletionResponse, CompletionResponseGen, LLMMetadata
 from llama_index.core.llms import CustomLLM
 
-from .llm import OpenAIAnswerer
-from .schema import Answer
+from rag.models.openai_client import OpenAIAnswerer
+from rag.schema import Answer
 
 
 class _ClientLLM(CustomLLM):

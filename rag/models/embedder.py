@@ -27,8 +27,8 @@ from pathlib import Path
 
 import numpy as np
 
-from .environment import offline
-from .errors import RagError
+from rag.environment import offline
+from rag.errors import RagError
 
 EMBEDDING_MODEL_NAME = "all-MiniLM-L6-v2"
 DIMENSION = 384

@@ -1,0 +1,1 @@
+"""Conversations: follow-up questions rewritten to stand alone."""

@@ -1,0 +1,1 @@
+"""Regression runs over question/answer sets: cases, metrics, records, the model judge."""

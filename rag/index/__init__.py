@@ -1,0 +1,1 @@
+"""The stored index: Chroma collections and the keyword (BM25) index."""

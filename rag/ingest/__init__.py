@@ -1,0 +1,1 @@
+"""Reading articles: load files, clean them (datelines, bylines), split into chunks; uploads."""

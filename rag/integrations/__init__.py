@@ -1,0 +1,1 @@
+"""Adapters for other libraries (llama-index retrievers, query and chat engines)."""

@@ -1,0 +1,1 @@
+"""The models the project runs: the MiniLM embedder and the OpenAI-compatible client."""

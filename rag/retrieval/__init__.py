@@ -1,0 +1,1 @@
+"""Hybrid retrieval: vector and keyword search fused, with metadata filters and dates."""
