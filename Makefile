@@ -7,7 +7,7 @@ export HF_HUB_OFFLINE := 1
 export TRANSFORMERS_OFFLINE := 1
 export ANONYMIZED_TELEMETRY := False
 
-.PHONY: run test test-unit ingest bench bench-scale soak soak-app fit-answerer install clean-index
+.PHONY: run test test-unit test-fast ingest bench bench-scale soak soak-app fit-answerer install clean-index
 
 $(PY):
 	python3.11 -m venv .venv
@@ -37,6 +37,10 @@ test: $(STAMP) /usr/bin/chromium
 # The fast tier: no model, no Chroma, no servers (tests/unit; also `pytest -m unit`).
 test-unit: $(STAMP)
 	$(PY) -m pytest -q tests/unit
+
+# Every tier but the soaks, the killed and side-by-side processes and the browser timings (`slow`).
+test-fast: $(STAMP) /usr/bin/chromium
+	$(PY) -m pytest -q -m "not slow"
 
 # Seed figures, the browser timing, and the BBC corpus (../shared/corpora/bbc, skipped if absent)
 # side by side with the LlamaIndex quickstart in one run. Writes BENCHMARKS.md and benchmarks/bench.json.
