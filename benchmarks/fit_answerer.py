@@ -44,7 +44,8 @@ from rag.answering.extractive import (
     best_span,
     span_candidates,
 )
-from rag.evaluation.harness import EvalCase, _source_match, facts_present, load_cases
+from rag.evaluation.cases import EvalCase, load_cases
+from rag.evaluation.metrics import facts_present, source_matches
 
 ROOT = Path(__file__).resolve().parent.parent
 AUGMENT_WEIGHT = 0.3  # weight of a made near miss in the abstention fit (a real one weighs 1)
@@ -294,7 +295,7 @@ def simulate(rows: list[Row], model: AnswerModel, max_sentences: int = 3) -> dic
         correct += all(facts_present(text, r.case.key_facts))
         for c in chosen:
             cited += 1
-            cited_ok += _source_match(c.passage.source, r.case.sources)
+            cited_ok += source_matches(c.passage.source, r.case.sources)
     n_a, n_u = max(1, len(answerable)), max(1, len(unanswerable))
     return {"questions": len(rows), "answerable": len(answerable), "unanswerable": len(unanswerable),
             "key_fact_accuracy": correct / n_a, "answerable_refused": refused / n_a,

@@ -87,7 +87,7 @@ def test_a_labelled_rag_dataset_written_by_llama_index_round_trips(tmp_path, bot
     save_labelled_rag_dataset(cases, again)
     assert LabelledRagDataset.from_json(str(again)).model_dump() == original.model_dump()
 
-    metrics, results = run_cases(bot, cases)
-    assert metrics["hit_rate@5"] == 1.0, results
-    assert all(r["key_facts_ok"] is None for r in results), "imported cases have no key facts to check"
-    assert all(not r["abstained"] and r["citations_correct"] >= 1 for r in results), "each cites its context"
+    run = run_cases(bot, cases)
+    assert run.metrics["hit_rate@5"] == 1.0, run.results
+    assert all(r.key_facts_ok is None for r in run.results), "imported cases have no key facts to check"
+    assert all(not r.abstained and r.citations_correct >= 1 for r in run.results), "each cites its context"
