@@ -54,7 +54,12 @@ bench-scale: $(STAMP)
 # Refit the offline answerer (rag/answering/answer_model.json) on the BBC and seed question sets; prints the
 # figures on both splits and the calibration table. Indexes under runs/ are reused when unchanged.
 BBC := ../shared/corpora
-fit-answerer: $(STAMP)
+FIT_STAMP := .venv/.installed-fit
+$(FIT_STAMP): pyproject.toml | $(STAMP)
+	$(PY) -m pip install --quiet -e '.[fit]'
+	touch $(FIT_STAMP)
+
+fit-answerer: $(FIT_STAMP)
 	.venv/bin/rag ingest $(BBC)/bbc --persist-dir runs/bbc-index
 	.venv/bin/rag ingest seeds --persist-dir runs/seed-index
 	$(PY) -m benchmarks.fit_answerer --index runs/bbc-index \
