@@ -388,6 +388,9 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--write", action="store_true", help=f"write {MODEL_FILE.relative_to(ROOT)}")
     args = ap.parse_args(argv)
     held = set(args.held_sets)
+    # Taken before anything is read, so it names the code and data the fit started from.
+    made_from = provenance(argv if argv is not None else sys.argv[1:],
+                           [*args.sets, *args.seed_sets, *sorted(held)], [p for p in (args.index, args.seed_index) if p])
 
     if args.reuse and args.cache.exists():
         rows = pickle.loads(args.cache.read_bytes())
@@ -439,9 +442,7 @@ def main(argv: list[str] | None = None) -> int:
             "fitted_on": sorted({f"{r.set_name} (fit split)" for r in rows if r.split == "fit"}),
             "never_fitted_on": sorted({f"{r.set_name} (held split)" for r in rows if r.split == "held"}),
             "figures": report, "calibration": table,
-            "provenance": provenance(argv if argv is not None else sys.argv[1:],
-                                     [*args.sets, *args.seed_sets, *held],
-                                     [p for p in (args.index, args.seed_index) if p]),
+            "provenance": made_from,
         }, indent=1) + "\n")
         print(f"wrote {MODEL_FILE}")
     return 0
