@@ -46,6 +46,7 @@ from pathlib import Path
 
 import numpy as np
 
+from benchmarks.provenance import provenance
 from rag.answering.extractive import (
     FEATURES,
     QUESTION_FEATURES,
@@ -56,10 +57,9 @@ from rag.answering.extractive import (
     best_span,
     span_candidates,
 )
-from benchmarks.provenance import provenance
-from rag.index.keyword import KeywordIndex
 from rag.evaluation.cases import EvalCase, load_cases
 from rag.evaluation.metrics import facts_present, source_matches
+from rag.index.keyword import KeywordIndex
 
 ROOT = Path(__file__).resolve().parent.parent
 AUGMENT_WEIGHT = 0.3  # weight of a made near miss in the abstention fit (a real one weighs 1)
@@ -267,7 +267,8 @@ def fit_abstention(rows: list[Row], model: AnswerModel, augment_weight: float = 
     return mean.astype(np.float32), scale.astype(np.float32), coef.astype(np.float32), bias
 
 
-def fit_spans(rows: list[Row], model: AnswerModel, keyword: KeywordIndex) -> tuple[np.ndarray, np.ndarray, np.ndarray, float]:
+def fit_spans(rows: list[Row], model: AnswerModel,
+              keyword: KeywordIndex) -> tuple[np.ndarray, np.ndarray, np.ndarray, float]:
     """Logistic regression: is this span of the cited quotes (one of) the key facts?"""
     from sklearn.linear_model import LogisticRegression
 
@@ -289,7 +290,8 @@ def fit_spans(rows: list[Row], model: AnswerModel, keyword: KeywordIndex) -> tup
     return mean.astype(np.float32), scale.astype(np.float32), lr.coef_[0].astype(np.float32), float(lr.intercept_[0])
 
 
-def simulate(rows: list[Row], model: AnswerModel, keyword: KeywordIndex, max_sentences: int = 3) -> dict[str, float]:
+def simulate(rows: list[Row], model: AnswerModel, keyword: KeywordIndex,
+             max_sentences: int = 3) -> dict[str, float]:
     """What the answerer would do on these rows with `model`: the `rag eval` figures, from the cache."""
     answerer = reader(keyword, model, max_sentences)
     answerable = [r for r in rows if r.case.answerable]

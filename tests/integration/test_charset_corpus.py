@@ -3,7 +3,6 @@ repository, so it is not in the unit tier; skipped when the corpus is absent."""
 
 from __future__ import annotations
 
-from pathlib import Path
 
 import pytest
 

@@ -1,7 +1,5 @@
 """Typed spans: the pieces a direct answer is cut from. BBC sentences, not the seed articles."""
 
-import pytest
-
 from rag.answering.spans import find_spans, names, new_spans
 
 
