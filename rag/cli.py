@@ -148,7 +148,7 @@ def eval_command(
     baseline: Annotated[Optional[Path], typer.Option(help="Run record to compare with (default: the last saved run of this set).")] = None,
     no_baseline: Annotated[bool, typer.Option("--no-baseline", help="Compare with nothing.")] = False,
     runs_dir: Annotated[Path, typer.Option(help="Where run records and reports are written.")] = Path("runs"),
-    threshold: Annotated[Optional[list[str]], typer.Option(help="metric=value, overriding a default bar (repeatable).")] = None,
+    threshold: Annotated[Optional[list[str]], typer.Option(help="metric=value, overriding the set's target (repeatable).")] = None,
     tolerance: Annotated[float, typer.Option(help="How far a metric may fall below the baseline before the run fails.")] = 0.02,
     export_llama_dataset: Annotated[Optional[Path], typer.Option(help="Also write the set as a LabelledRagDataset JSON.")] = None,
     judge: Annotated[bool, typer.Option("--judge", help="Also score answers with the configured model as a judge.")] = False,
