@@ -30,12 +30,15 @@ def _targets(key_facts: float, precision: float, abstention: float, false_absten
 # Near misses (an unanswerable question about a topic the articles do discuss) are the known gap of the
 # offline answerer, hence the low abstention targets (see BENCHMARKS.md).
 KNOWN_SETS = {s.file_name: s for s in (
-    KnownSet("seed_qa.jsonl", "questions about the five seed articles; half of them (by source article) were "
-             "used to fit the offline answerer", False, _targets(0.85, 0.90, 0.40, 0.10)),
-    KnownSet("holdout_qa.jsonl", "held out: questions about the seed articles never used to fit the answerer",
-             True, _targets(0.75, 0.90, 0.20, 0.10)),
-    KnownSet("seed_extra_qa.jsonl", "held out: questions written independently of the answerer, never fitted on",
-             True, _targets(0.65, 0.85, 0.0, 0.10)),
+    # The fit's split goes by source article, and all five seed articles fall on its held side: of
+    # seed_qa.jsonl only a few unanswerable questions (split by id) were fitted on. What sets it apart is
+    # that the answerer's hand-made rules were written with it in view.
+    KnownSet("seed_qa.jsonl", "questions about the five seed articles, written while the answerer was built "
+             "(its rules were tuned with them in view)", False, _targets(0.85, 0.90, 0.40, 0.10)),
+    KnownSet("holdout_qa.jsonl", "held out: questions about the seed articles kept out of all tuning and "
+             "never fitted on", True, _targets(0.75, 0.90, 0.20, 0.10)),
+    KnownSet("seed_extra_qa.jsonl", "held out: questions about the seed articles written independently of the "
+             "answerer, never fitted on", True, _targets(0.65, 0.85, 0.0, 0.10)),
 )}
 
 
