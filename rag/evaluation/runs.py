@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import json
 import subprocess
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
@@ -63,9 +63,7 @@ class RunRecord:
     cases: list[CaseResult]
 
     def to_dict(self) -> dict[str, Any]:
-        return {**{name: getattr(self, name) for name in ("created", "git_revision", "qa_file", "answerer", "k",
-                                                          "settings", "metrics")},
-                "cases": [c.to_dict() for c in self.cases]}
+        return asdict(self)
 
     @classmethod
     def load(cls, path: Path) -> "RunRecord":

@@ -69,3 +69,14 @@ def test_held_out_sets_have_their_own_lower_targets_and_other_sets_the_defaults(
         assert targets["key_fact_accuracy"] < DEFAULT_THRESHOLDS["key_fact_accuracy"]
         assert set(targets) == set(DEFAULT_THRESHOLDS), "every default measure still has a target"
     assert thresholds_for("/tmp/feedback_qa.jsonl") == DEFAULT_THRESHOLDS
+
+
+def test_a_saved_run_record_loads_back_typed_and_is_the_latest_of_its_set(tmp_path):
+    from rag.evaluation.runs import RunRecord, latest_record, save_record
+
+    record = RunRecord(created="2026-01-02T03:04:05+00:00", git_revision="abc1234", qa_file="sets/sport_qa.jsonl",
+                       answerer="extractive", k=5, settings={"top_k": 5}, metrics={"key_fact_accuracy": 0.5},
+                       cases=[result("s1", True, False, False, key_facts_found=[False], key_facts_ok=False)])
+    saved = save_record(record, tmp_path)
+    assert RunRecord.load(saved) == record
+    assert latest_record(tmp_path, "sets/sport_qa.jsonl") == saved and latest_record(tmp_path, "other.jsonl") is None
