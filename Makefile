@@ -7,7 +7,7 @@ export HF_HUB_OFFLINE := 1
 export TRANSFORMERS_OFFLINE := 1
 export ANONYMIZED_TELEMETRY := False
 
-.PHONY: run test test-unit ingest bench bench-scale soak soak-app fit-answerer install clean-index
+.PHONY: run test test-unit test-fast ingest bench bench-scale soak soak-app fit-answerer install clean-index
 
 $(PY):
 	python3.11 -m venv .venv
@@ -38,6 +38,10 @@ test: $(STAMP) /usr/bin/chromium
 test-unit: $(STAMP)
 	$(PY) -m pytest -q tests/unit
 
+# Every tier but the soaks, the killed and side-by-side processes and the browser timings (`slow`).
+test-fast: $(STAMP) /usr/bin/chromium
+	$(PY) -m pytest -q -m "not slow"
+
 # Seed figures, the browser timing, and the BBC corpus (../shared/corpora/bbc, skipped if absent)
 # side by side with the LlamaIndex quickstart in one run. Writes BENCHMARKS.md and benchmarks/bench.json.
 bench: $(STAMP) /usr/bin/chromium
@@ -50,7 +54,12 @@ bench-scale: $(STAMP)
 # Refit the offline answerer (rag/answering/answer_model.json) on the BBC and seed question sets; prints the
 # figures on both splits and the calibration table. Indexes under runs/ are reused when unchanged.
 BBC := ../shared/corpora
-fit-answerer: $(STAMP)
+FIT_STAMP := .venv/.installed-fit
+$(FIT_STAMP): pyproject.toml | $(STAMP)
+	$(PY) -m pip install --quiet -e '.[fit]'
+	touch $(FIT_STAMP)
+
+fit-answerer: $(FIT_STAMP)
 	.venv/bin/rag ingest $(BBC)/bbc --persist-dir runs/bbc-index
 	.venv/bin/rag ingest seeds --persist-dir runs/seed-index
 	$(PY) -m benchmarks.fit_answerer --index runs/bbc-index \

@@ -8,8 +8,9 @@ from __future__ import annotations
 
 import threading
 import weakref
-from collections import OrderedDict
 from typing import TYPE_CHECKING
+
+from cachetools import LRUCache
 
 if TYPE_CHECKING:
     from rag import RAG, Citation
@@ -28,19 +29,17 @@ class ArticleTexts:
 
     def __init__(self, bot: RAG) -> None:
         self.bot = bot
-        self._articles: OrderedDict[str, Article | None] = OrderedDict()
-        self._lock = threading.Lock()
+        # None is cached too: an article removed from the index is not asked for again and again.
+        self._articles: LRUCache[str, Article | None] = LRUCache(maxsize=_CACHE_SIZE)
+        self._lock = threading.Lock()  # LRUCache is not thread-safe; sessions share this cache
 
     def get(self, article_id: str, *, fresh: bool = False) -> Article | None:
         with self._lock:
             if not fresh and article_id in self._articles:
-                self._articles.move_to_end(article_id)
-                return self._articles[article_id]
+                return self._articles[article_id]  # reading marks it recently used
         found = self.bot.article(article_id)
         with self._lock:
             self._articles[article_id] = found
-            while len(self._articles) > _CACHE_SIZE:
-                self._articles.popitem(last=False)
         return found
 
     def quote_in_paragraph(self, citation: Citation) -> tuple[str, int, int]:

@@ -108,8 +108,7 @@ def _answer_quality(docs: Path, persist: Path, qa_files: list[Path], work: Path)
         bot = RAG(docs_dir=docs, persist_dir=persist, fusion=fusion)
         row: dict[str, Any] = {}
         for qa_file in qa_files:
-            metrics, results = run_cases(bot, load_cases(qa_file))
-            row[qa_file.stem] = metrics
+            row[qa_file.stem] = run_cases(bot, load_cases(qa_file)).metrics
         syn = RAG(docs_dir=syn_docs, persist_dir=work / "synthetic_index", fusion=fusion)
         row["synthetic_hits_at_5"] = sum(
             any(p.article_id == f"synthetic_{i:06d}.txt" for p in syn.retrieve(synthetic.question(i), top_k=5))

@@ -177,8 +177,8 @@ def answer_quality(docs: Path, persist: Path, qa_files: list[Path]) -> dict[str,
     out: dict[str, Any] = {}
     for qa_file in qa_files:
         cases = load_cases(qa_file)
-        _, results = run_cases(bot, cases)
-        by_id = {r["id"]: r for r in results}
+        results = run_cases(bot, cases).results
+        by_id = {r.id: r for r in results}
         from rag.evaluation.harness import summarize
 
         out[qa_file.name] = {"all": summarize(results)}

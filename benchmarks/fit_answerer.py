@@ -4,6 +4,8 @@
     python -m benchmarks.fit_answerer --index BBC_INDEX --sets ../shared/corpora/bbc_dev_qa.jsonl ... \
         [--seed-index SEED_INDEX --seed-sets tests/regression/seed_qa.jsonl ...] [--held-sets ...] [--write]
 
+Needs the `[fit]` extra (scipy, scikit-learn): `pip install '.[fit]'`; `make fit-answerer` installs it.
+
 For every question of every set: retrieve the passages as `ask()` does, compute each candidate
 sentence's features (rag.answering.extractive.FEATURES, the same code the answerer runs), and label the sentence
 1 when its quote holds every key-fact group of the case. Then:
@@ -11,15 +13,25 @@ sentence's features (rag.answering.extractive.FEATURES, the same code the answer
 1. Split. A case belongs to the *fit* split or the *held* split by a hash of its first source
    article (of its id when it has none), so questions about one article never sit on both sides.
    Sets named with --held-sets are held whole. Nothing of the held split is used below.
-2. Logistic regression (scikit-learn, standardised features, L2, C chosen by grouped
-   cross-validation on the fit split) for P(sentence holds the answer).
-3. A grid search on the fit split for the decisions made with those probabilities: the ratio
-   under which a further sentence joins the answer (maximising key-fact accuracy while keeping
-   citation precision) and the abstention threshold: the largest threshold that refuses at most
-   `--max-refused` of the answerable questions, which then abstains on as many unanswerable ones as
-   it can. The table threshold -> (answerable refused, unanswerable abstained) is printed for both
-   splits and saved with the model.
-4. With --write, rag/answering/answer_model.json gets the weights, the decisions, the split and the figures.
+2. Ranker: pairwise logistic regression (a sentence holding the answer against each one of the same
+   question that does not), on standardised features, L2-regularised, each weight bounded to the
+   sign RANKER_SIGNS allows; fitted with scipy's L-BFGS-B (`fit_logistic`). C is chosen by 5-fold
+   cross-validation on the fit split's questions, maximising top-1 accuracy; the folds interleave the
+   questions in the order they were collected (question i goes to fold i mod 5), so two questions about
+   one article can sit in different folds.
+3. Abstention: the same sign-bounded logistic regression (scipy, C fixed at 0.3) for P(the question is
+   answered) from the question's features, with made near misses (the passages without the sentences
+   holding the facts) weighing AUGMENT_WEIGHT and the classes balanced.
+4. Short answers: scikit-learn's LogisticRegression (C=0.3) for P(a span of the cited quotes holds a key fact).
+5. A grid search on the fit split for the decisions made with those probabilities: the margin under
+   which a further sentence joins the answer (maximising key-fact accuracy while keeping citation
+   precision), the abstention threshold (the largest that refuses at most `--max-refused` of the
+   answerable questions, which then abstains on as many unanswerable ones as it can; the table
+   threshold -> (answerable refused, unanswerable abstained) is printed for both splits and saved with
+   the model), and the kinds of question that open with a short answer.
+6. With --write, rag/answering/answer_model.json gets the weights, the decisions, the split, the figures,
+   and what it was fitted with (`provenance`: git revision, library versions, sha256 of every question
+   set and a digest of each index's articles), so a fit can be checked and repeated.
 """
 
 from __future__ import annotations
@@ -34,6 +46,7 @@ from pathlib import Path
 
 import numpy as np
 
+from benchmarks.provenance import provenance
 from rag.answering.extractive import (
     FEATURES,
     QUESTION_FEATURES,
@@ -44,7 +57,9 @@ from rag.answering.extractive import (
     best_span,
     span_candidates,
 )
-from rag.evaluation.harness import EvalCase, _source_match, facts_present, load_cases
+from rag.evaluation.cases import EvalCase, load_cases
+from rag.evaluation.metrics import facts_present, source_matches
+from rag.index.keyword import KeywordIndex
 
 ROOT = Path(__file__).resolve().parent.parent
 AUGMENT_WEIGHT = 0.3  # weight of a made near miss in the abstention fit (a real one weighs 1)
@@ -93,19 +108,31 @@ def blank_model() -> AnswerModel:
                        BROAD_MIN_COVERAGE, MMR_LAMBDA)
 
 
+def keyword_index(index: Path) -> KeywordIndex:
+    """The keyword index of `index` (its BM25 statistics weigh the question's terms)."""
+    from rag import RAG
+
+    extractive = RAG(persist_dir=str(index)).answerer("extractive")
+    assert isinstance(extractive, ExtractiveAnswerer), "the registry's extractive answerer is ExtractiveAnswerer"
+    return extractive.keyword
+
+
+def reader(keyword: KeywordIndex, model: AnswerModel, max_sentences: int = 3) -> ExtractiveAnswerer:
+    # Replaying `choose` and `best_span` on cached analyses never reads the keyword index; analysing does.
+    return ExtractiveAnswerer(keyword, max_sentences=max_sentences, model=model)
+
+
 def collect(index: Path, sets: list[Path], held: set[Path], top_k: int) -> list[Row]:
     from rag import RAG
 
     bot = RAG(persist_dir=str(index))
-    corpus = bot._load_corpus()
-    probe = ExtractiveAnswerer(corpus.keyword, model=blank_model())
+    probe = reader(keyword_index(index), blank_model())
     rows: list[Row] = []
     for path in sets:
         for case in load_cases(path):
             passages = bot.retrieve(case.question, top_k=top_k)
-            q = bot._embedder.embed_query(case.question)
-            ids = list(dict.fromkeys(f"{p.article_id}@{s.start}" for p in passages for s in p.sentences))
-            analysis = probe.analyse(case.question, q, passages, bot._store.sentence_embeddings(ids))
+            analysis = probe.analyse(case.question, bot.embed_query(case.question), passages,
+                                     bot.sentence_embeddings(passages))
             facts = [facts_present(c.quote, case.key_facts) if case.answerable and case.key_facts else [False]
                      for c in analysis.candidates]
             rows.append(Row(case, path.name, split_of(case, path in held), analysis,
@@ -240,12 +267,12 @@ def fit_abstention(rows: list[Row], model: AnswerModel, augment_weight: float = 
     return mean.astype(np.float32), scale.astype(np.float32), coef.astype(np.float32), bias
 
 
-def fit_spans(rows: list[Row], model: AnswerModel) -> tuple[np.ndarray, np.ndarray, np.ndarray, float]:
+def fit_spans(rows: list[Row], model: AnswerModel,
+              keyword: KeywordIndex) -> tuple[np.ndarray, np.ndarray, np.ndarray, float]:
     """Logistic regression: is this span of the cited quotes (one of) the key facts?"""
     from sklearn.linear_model import LogisticRegression
 
-    answerer = ExtractiveAnswerer.__new__(ExtractiveAnswerer)
-    answerer.answer_model, answerer.max_sentences = model, 3
+    answerer = reader(keyword, model)
     x, y = [], []
     for r in rows:
         if r.split != "fit" or not r.case.answerable or not r.labels.any():
@@ -253,7 +280,7 @@ def fit_spans(rows: list[Row], model: AnswerModel) -> tuple[np.ndarray, np.ndarr
         a = scored(r, model)
         if not a.shape.factoid:
             continue
-        for _, text, f in span_candidates(answerer._choose(a.candidates), a.candidates, r.case.question):
+        for _, text, f in span_candidates(answerer.choose(a.candidates), a.candidates, r.case.question):
             x.append(f)
             y.append(1.0 if span_holds_fact(text, r.case) else 0.0)
     x, y = np.stack(x), np.array(y)
@@ -263,10 +290,10 @@ def fit_spans(rows: list[Row], model: AnswerModel) -> tuple[np.ndarray, np.ndarr
     return mean.astype(np.float32), scale.astype(np.float32), lr.coef_[0].astype(np.float32), float(lr.intercept_[0])
 
 
-def simulate(rows: list[Row], model: AnswerModel, max_sentences: int = 3) -> dict[str, float]:
+def simulate(rows: list[Row], model: AnswerModel, keyword: KeywordIndex,
+             max_sentences: int = 3) -> dict[str, float]:
     """What the answerer would do on these rows with `model`: the `rag eval` figures, from the cache."""
-    answerer = ExtractiveAnswerer.__new__(ExtractiveAnswerer)
-    answerer.answer_model, answerer.max_sentences = model, max_sentences
+    answerer = reader(keyword, model, max_sentences)
     answerable = [r for r in rows if r.case.answerable]
     unanswerable = [r for r in rows if not r.case.answerable]
     correct = refused = abstained = cited = cited_ok = direct_n = direct_ok = 0
@@ -284,7 +311,7 @@ def simulate(rows: list[Row], model: AnswerModel, max_sentences: int = 3) -> dic
             continue
         if not r.case.answerable:
             continue
-        chosen = answerer._choose(a.candidates)
+        chosen = answerer.choose(a.candidates)
         text = " ".join(c.quote for c in chosen)
         if a.shape.kind in model.direct_kinds:
             d = best_span(chosen, a.candidates, r.case.question, model)
@@ -294,7 +321,7 @@ def simulate(rows: list[Row], model: AnswerModel, max_sentences: int = 3) -> dic
         correct += all(facts_present(text, r.case.key_facts))
         for c in chosen:
             cited += 1
-            cited_ok += _source_match(c.passage.source, r.case.sources)
+            cited_ok += source_matches(c.passage.source, r.case.sources)
     n_a, n_u = max(1, len(answerable)), max(1, len(unanswerable))
     return {"questions": len(rows), "answerable": len(answerable), "unanswerable": len(unanswerable),
             "key_fact_accuracy": correct / n_a, "answerable_refused": refused / n_a,
@@ -302,26 +329,27 @@ def simulate(rows: list[Row], model: AnswerModel, max_sentences: int = 3) -> dic
             "direct_answers": direct_n, "direct_answer_right": direct_ok / max(1, direct_n)}
 
 
-def calibrate_margin(rows: list[Row], model: AnswerModel) -> float:
+def calibrate_margin(rows: list[Row], model: AnswerModel, keyword: KeywordIndex) -> float:
     """The extra-sentence margin: best key-fact accuracy with citation precision >= 0.9, abstention off;
     of equally good margins the smallest (shorter answers)."""
     fit = [r for r in rows if r.split == "fit"]
     best = None
     for margin in np.arange(0.0, 4.01, 0.25):
-        m = simulate(fit, replace(model, abstain_below=0.0, extra_margin=float(margin)))
+        m = simulate(fit, replace(model, abstain_below=0.0, extra_margin=float(margin)), keyword)
         score = m["key_fact_accuracy"] - (0 if m["citation_precision"] >= 0.9 else 1)
         if best is None or score > best[0] + 1e-9:
             best = (score, float(margin))
     return best[1]
 
 
-def calibrate(rows: list[Row], model: AnswerModel, max_refused: float) -> tuple[AnswerModel, list[dict]]:
+def calibrate(rows: list[Row], model: AnswerModel, max_refused: float,
+              keyword: KeywordIndex) -> tuple[AnswerModel, list[dict]]:
     fit = [r for r in rows if r.split == "fit"]
     # 2. The abstention threshold: refuse at most `max_refused` of the fit split's answerable questions.
     table = []
     for t in np.arange(0.0, 1.0, 0.025):
-        m_fit = simulate(fit, replace(model, abstain_below=float(t)))
-        m_held = simulate([r for r in rows if r.split == "held"], replace(model, abstain_below=float(t)))
+        m_fit = simulate(fit, replace(model, abstain_below=float(t)), keyword)
+        m_held = simulate([r for r in rows if r.split == "held"], replace(model, abstain_below=float(t)), keyword)
         table.append({"threshold": round(float(t), 3),
                       "fit_answerable_refused": round(m_fit["answerable_refused"], 3),
                       "fit_unanswerable_abstained": round(m_fit["unanswerable_abstained"], 3),
@@ -340,7 +368,7 @@ def calibrate(rows: list[Row], model: AnswerModel, max_refused: float) -> tuple[
     direct_kinds = set()
     for kind in kinds:
         part = [r for r in fit if r.analysis.shape.kind == kind]
-        m = simulate(part, replace(model, direct_kinds=frozenset({kind})))
+        m = simulate(part, replace(model, direct_kinds=frozenset({kind})), keyword)
         print(f"  short answers for {kind!r} questions: {m['direct_answers']} given, {m['direct_answer_right']:.2f} right")
         if m["direct_answers"] >= 5 and m["direct_answer_right"] >= DIRECT_PRECISION:
             direct_kinds.add(kind)
@@ -348,8 +376,6 @@ def calibrate(rows: list[Row], model: AnswerModel, max_refused: float) -> tuple[
 
 
 DIRECT_PRECISION = 0.6
-
-
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--index", type=Path, required=True, help="index holding the articles of --sets")
@@ -364,6 +390,9 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--write", action="store_true", help=f"write {MODEL_FILE.relative_to(ROOT)}")
     args = ap.parse_args(argv)
     held = set(args.held_sets)
+    # Taken before anything is read, so it names the code and data the fit started from.
+    made_from = provenance(argv if argv is not None else sys.argv[1:],
+                           [*args.sets, *args.seed_sets, *sorted(held)], [p for p in (args.index, args.seed_index) if p])
 
     if args.reuse and args.cache.exists():
         rows = pickle.loads(args.cache.read_bytes())
@@ -378,10 +407,11 @@ def main(argv: list[str] | None = None) -> int:
     model = replace(blank_model(), mean=mean, scale=scale, weights=weights, extra_margin=1.0)
     q_mean, q_scale, q_weights, q_bias = fit_abstention(rows, model)
     model = replace(model, q_mean=q_mean, q_scale=q_scale, q_weights=q_weights, q_bias=q_bias)
-    model = replace(model, extra_margin=calibrate_margin(rows, model))
-    s_mean, s_scale, s_weights, s_bias = fit_spans(rows, model)
+    keyword = keyword_index(args.index)
+    model = replace(model, extra_margin=calibrate_margin(rows, model, keyword))
+    s_mean, s_scale, s_weights, s_bias = fit_spans(rows, model, keyword)
     model = replace(model, span_mean=s_mean, span_scale=s_scale, span_weights=s_weights, span_bias=s_bias)
-    model, table = calibrate(rows, model, args.max_refused)
+    model, table = calibrate(rows, model, args.max_refused, keyword)
     print("ranker weights:", ", ".join(f"{n}={w:+.2f}" for n, w in zip(FEATURES, weights)))
     print("abstention weights:", ", ".join(f"{n}={w:+.2f}" for n, w in zip(QUESTION_FEATURES, q_weights)))
     print("span weights:", ", ".join(f"{n}={w:+.2f}" for n, w in zip(SPAN_FEATURES, model.span_weights)))
@@ -392,7 +422,7 @@ def main(argv: list[str] | None = None) -> int:
         for set_name in sorted({r.set_name for r in rows}):
             part = [r for r in rows if r.split == split and r.set_name == set_name]
             if part:
-                report[f"{split}:{set_name}"] = {k: round(v, 3) for k, v in simulate(part, model).items()}
+                report[f"{split}:{set_name}"] = {k: round(v, 3) for k, v in simulate(part, model, keyword).items()}
     for name, m in report.items():
         print(f"{name:34} " + " ".join(f"{k}={v}" for k, v in m.items()))
     print("threshold  fit: refused abstained   held: refused abstained")
@@ -414,6 +444,7 @@ def main(argv: list[str] | None = None) -> int:
             "fitted_on": sorted({f"{r.set_name} (fit split)" for r in rows if r.split == "fit"}),
             "never_fitted_on": sorted({f"{r.set_name} (held split)" for r in rows if r.split == "held"}),
             "figures": report, "calibration": table,
+            "provenance": made_from,
         }, indent=1) + "\n")
         print(f"wrote {MODEL_FILE}")
     return 0

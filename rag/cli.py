@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import sys
 from pathlib import Path
 from typing import Annotated, Optional
@@ -149,7 +148,7 @@ def eval_command(
     baseline: Annotated[Optional[Path], typer.Option(help="Run record to compare with (default: the last saved run of this set).")] = None,
     no_baseline: Annotated[bool, typer.Option("--no-baseline", help="Compare with nothing.")] = False,
     runs_dir: Annotated[Path, typer.Option(help="Where run records and reports are written.")] = Path("runs"),
-    threshold: Annotated[Optional[list[str]], typer.Option(help="metric=value, overriding a default bar (repeatable).")] = None,
+    threshold: Annotated[Optional[list[str]], typer.Option(help="metric=value, overriding the set's target (repeatable).")] = None,
     tolerance: Annotated[float, typer.Option(help="How far a metric may fall below the baseline before the run fails.")] = 0.02,
     export_llama_dataset: Annotated[Optional[Path], typer.Option(help="Also write the set as a LabelledRagDataset JSON.")] = None,
     judge: Annotated[bool, typer.Option("--judge", help="Also score answers with the configured model as a judge.")] = False,
@@ -157,56 +156,47 @@ def eval_command(
     """Run a regression set, print the metrics, record the run; exit 1 on a miss or a regression."""
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
-    from rag.evaluation.harness import load_cases, run_cases, save_labelled_rag_dataset
-    from rag.evaluation.runs import DEFAULT_THRESHOLDS, assess, latest_record, make_record, markdown_report, save_record
+    from rag.evaluation.cases import load_cases, save_labelled_rag_dataset
+    from rag.evaluation.regression import run_regression
 
-    baseline_path = None if no_baseline else (baseline or latest_record(runs_dir, qa_file))
-    if baseline_path is not None and not baseline_path.is_file():
-        err.print(f"[bold red]error:[/] baseline {str(baseline_path)!r} does not exist.")
-        raise typer.Exit(2)
+    overrides = {}
+    for item in threshold or []:
+        name, _, value = item.partition("=")
+        try:
+            overrides[name.strip()] = float(value)
+        except ValueError:
+            raise typer.BadParameter(f"--threshold takes metric=number, got {item!r}") from None
     try:
-        cases = load_cases(qa_file)
         if export_llama_dataset:
-            save_labelled_rag_dataset(cases, export_llama_dataset)
-        bars = dict(DEFAULT_THRESHOLDS)
-        for item in threshold or []:
-            name, _, value = item.partition("=")
-            try:
-                bars[name.strip()] = float(value)
-            except ValueError:
-                raise typer.BadParameter(f"--threshold takes metric=number, got {item!r}") from None
+            save_labelled_rag_dataset(load_cases(qa_file), export_llama_dataset)
         bot = _bot(answerer=answerer)
         judge_model = None
         if judge:
             from rag.evaluation.judge import Judge
 
-            model = bot.model
-            if model is None:
+            if bot.model is None:
                 err.print("[bold red]error:[/] --judge needs a model: set OPENAI_API_KEY, or OPENAI_BASE_URL for a "
                           "compatible server.")
                 raise typer.Exit(2)
-            judge_model = Judge(model)
+            judge_model = Judge(bot.model)
         with Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
                       console=err, transient=True) as bar:
-            task = bar.add_task(f"Asking {len(cases)} questions", total=len(cases))
-            metrics, results = run_cases(bot, cases, top_k=k, judge=judge_model,
-                                         progress=lambda done, total: bar.update(task, completed=done))
+            task = bar.add_task(f"Asking the questions of {qa_file.name}", total=None)
+            run = run_regression(bot, qa_file, runs_dir=runs_dir, k=k, thresholds=overrides, tolerance=tolerance,
+                                 baseline=baseline, compare=not no_baseline, judge=judge_model,
+                                 progress=lambda done, total: bar.update(task, completed=done, total=total))
     except RagError as exc:
         _fail(exc)
-    record = make_record(metrics, results, qa_file=qa_file, settings=bot.settings.public_dict(),
-                         answerer=bot.answerer().name, k=k)
-    before = json.loads(baseline_path.read_text()) if baseline_path else None
-    verdict = assess(record, bars, before, tolerance, str(baseline_path) if baseline_path else None)
-    saved = save_record(record, runs_dir)
-    report = saved.with_suffix(".md")
-    report.write_text(markdown_report(record, verdict))
-
-    table = Table("metric", "value", "baseline", "delta", title=f"{qa_file.name} · {record['answerer']} · k={k}")
+    record, verdict = run.record, run.verdict
+    table = Table("metric", "value", "baseline", "delta", title=f"{qa_file.name} · {record.answerer} · k={k}")
     for name, (now, was) in verdict.deltas.items():
         style = "red" if name in verdict.regressions or name in verdict.below_threshold else None
         table.add_row(name, f"{now:.3f}", "" if was is None else f"{was:.3f}",
                       "" if was is None else f"{now - was:+.3f}", style=style)
     console.print(table)
+    if run.known:
+        console.print(f"{qa_file.name}: {run.known.about}" + ("; known hard, so its targets are lower." if
+                                                               run.known.held_out else "."))
     for name, (value, bar_value) in verdict.below_threshold.items():
         console.print(f"[red]below threshold:[/] {name} {value:.3f} < {bar_value}")
     for name, (now, was) in verdict.regressions.items():
@@ -215,12 +205,10 @@ def eval_command(
         console.print(f"[red]flipped from pass to fail ({len(verdict.flipped)}):[/] {', '.join(verdict.flipped)}")
     if verdict.fixed:
         console.print(f"[green]fixed ({len(verdict.fixed)}):[/] {', '.join(verdict.fixed)}")
-    console.print(f"Run record: {saved}\nReport: {report}")
+    console.print(f"Run record: {run.saved}\nReport: {run.report}")
     console.print("[bold red]FAILED[/]" if verdict.failed else "[bold green]PASSED[/]")
     if verdict.failed:
         raise typer.Exit(1)
-
-
 
 
 def main() -> None:

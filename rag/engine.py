@@ -37,6 +37,8 @@ from rag.settings import Settings, load_settings
 from rag.text import TERMS_VERSION
 
 if TYPE_CHECKING:
+    import numpy as np
+
     from rag.chat.conversation import Chat
     from rag.integrations.llama_index import RAGChatEngine, RAGQueryEngine
 
@@ -178,6 +180,15 @@ class RAG:
         retriever = self.as_retriever(_combine(filters, sources, date_from, date_to, include_undated), top_k=top_k)
         return to_passages(retriever.retrieve(question))
 
+    def embed_query(self, question: str) -> np.ndarray:
+        """The question's vector, as retrieval and the answerers get it."""
+        return self._embedder.embed_query(question)
+
+    def sentence_embeddings(self, passages: list[Passage]) -> dict[str, np.ndarray]:
+        """The stored vector of every sentence of `passages`, by sentence id (what the extractive answerer reads)."""
+        ids = list(dict.fromkeys(sentence_id(p.article_id, s.start) for p in passages for s in p.sentences))
+        return self._store.sentence_embeddings(ids)
+
     # --- asking -----------------------------------------------------------------------------------
 
     def ask(self, question: str, *, top_k: int | None = None, filters: MetadataFilters | None = None,
@@ -250,8 +261,7 @@ class RAG:
         """Run the answerer (yielding text pieces when streaming); returns its Draft."""
         sentence_embeddings = {}
         if getattr(answerer, "uses_sentence_embeddings", True):
-            ids = list(dict.fromkeys(sentence_id(p.article_id, s.start) for p in passages for s in p.sentences))
-            sentence_embeddings = self._store.sentence_embeddings(ids)
+            sentence_embeddings = self.sentence_embeddings(passages)
         if not streaming:
             return answerer.answer(query, embedding, passages, sentence_embeddings)
         for event in stream_answer(answerer, query, embedding, passages, sentence_embeddings):

@@ -3,6 +3,8 @@
 The tiers: tests/unit (no model, no Chroma; `make test-unit`), tests/integration (real Chroma, the real
 model, real HTTP servers), tests/e2e (the Streamlit app through AppTest and Chromium),
 tests/regression (the Q&A sets through the public API). Shared helpers are in tests/support.
+Across the tiers, `@pytest.mark.slow` marks the soaks, the killed and side-by-side ingest processes and
+the browser timings; `make test-fast` (`pytest -m "not slow"`) runs everything else.
 """
 
 from __future__ import annotations

@@ -323,7 +323,7 @@ class ExtractiveAnswerer:
         if confidence < self.answer_model.abstain_below:
             return Draft("", [], True, confidence, "refusal",
                          reason="no retrieved sentence is likely enough to answer the question")
-        chosen = self._choose(ranked)
+        chosen = self.choose(ranked)
         citations = [_citation(n, c) for n, c in enumerate(chosen, start=1)]
         quotes = " ".join(f"{c.quote} [{cit.n}]" for c, cit in zip(chosen, citations))
         direct = best_span(chosen, ranked, question, self.answer_model) if shape.kind in self.answer_model.direct_kinds else None
@@ -332,7 +332,9 @@ class ExtractiveAnswerer:
             return Draft(f"{span} [{n}].\n\n{quotes}", citations, False, confidence, "direct", span, n)
         return Draft(quotes, citations, False, confidence, "sentences")
 
-    def _choose(self, ranked: list[Candidate]) -> list[Candidate]:
+    def choose(self, ranked: list[Candidate]) -> list[Candidate]:
+        """The sentences an answer quotes: the best, then close runners-up of its article (public for
+        benchmarks/fit_answerer.py, which replays this choice on cached candidates)."""
         best = ranked[0]
         chosen = [best]
         for c in ranked[1:]:

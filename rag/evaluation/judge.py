@@ -37,11 +37,12 @@ class Judge:
         self.correctness = CorrectnessEvaluator(llm=llm)
         self.faithfulness = FaithfulnessEvaluator(llm=llm)
 
-    def judge(self, question: str, answer: Answer, reference: str) -> dict[str, Any]:
-        """Correctness score (1-5, against the reference) and whether the answer is faithful to its quotes."""
+    def judge(self, question: str, answer: Answer, reference: str) -> tuple[float | None, bool | None]:
+        """Correctness score (1-5, against the reference) and whether the answer is faithful to its
+        quotes; (None, None) for an abstention."""
         if answer.abstained:
-            return {"judge_correctness": None, "judge_faithful": None}
+            return None, None
         correct = self.correctness.evaluate(query=question, response=answer.text, reference=reference or None)
         faithful = self.faithfulness.evaluate(query=question, response=answer.text,
                                               contexts=[c.quote for c in answer.citations] or [""])
-        return {"judge_correctness": correct.score, "judge_faithful": faithful.passing}
+        return correct.score, faithful.passing

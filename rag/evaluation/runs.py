@@ -9,10 +9,12 @@ from __future__ import annotations
 
 import json
 import subprocess
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
+
+from rag.evaluation.results import CaseResult, EvalRun
 
 # Direction of each metric: +1 higher is better, -1 lower is better.
 DIRECTION = {
@@ -47,24 +49,43 @@ class Verdict:
         return bool(self.below_threshold or self.regressions)
 
 
-def make_record(metrics: dict[str, float], results: list[dict[str, Any]], *, qa_file: Path, settings: dict[str, Any],
-                answerer: str, k: int) -> dict[str, Any]:
-    return {
-        "created": datetime.now(timezone.utc).isoformat(timespec="seconds"),
-        "git_revision": git_revision(), "qa_file": str(qa_file), "answerer": answerer, "k": k,
-        "settings": settings, "metrics": metrics, "cases": results,
-    }
+@dataclass
+class RunRecord:
+    """One run as saved under runs/: when, from which revision, with which settings, and what came out."""
+
+    created: str
+    git_revision: str
+    qa_file: str
+    answerer: str
+    k: int
+    settings: dict[str, Any]
+    metrics: dict[str, float]
+    cases: list[CaseResult]
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+    @classmethod
+    def load(cls, path: Path) -> "RunRecord":
+        data = json.loads(Path(path).read_text())
+        return cls(**{**data, "cases": [CaseResult.from_dict(c) for c in data["cases"]]})
 
 
-def save_record(record: dict[str, Any], runs_dir: Path) -> Path:
+def make_record(run: EvalRun, *, qa_file: Path, settings: dict[str, Any], answerer: str, k: int) -> RunRecord:
+    return RunRecord(created=datetime.now(timezone.utc).isoformat(timespec="seconds"), git_revision=git_revision(),
+                     qa_file=str(qa_file), answerer=answerer, k=k, settings=settings, metrics=run.metrics,
+                     cases=run.results)
+
+
+def save_record(record: RunRecord, runs_dir: Path) -> Path:
     runs_dir.mkdir(parents=True, exist_ok=True)
-    stamp = datetime.fromisoformat(record["created"]).strftime("%Y%m%d-%H%M%S")
-    path = runs_dir / f"{stamp}-{Path(record['qa_file']).stem}-{record['answerer']}.json"
+    stamp = datetime.fromisoformat(record.created).strftime("%Y%m%d-%H%M%S")
+    path = runs_dir / f"{stamp}-{Path(record.qa_file).stem}-{record.answerer}.json"
     n = 1
     while path.exists():  # two runs in one second keep both records
         path = path.with_name(f"{path.stem.rsplit('~', 1)[0]}~{n}.json")
         n += 1
-    path.write_text(json.dumps(record, indent=2, ensure_ascii=False))
+    path.write_text(json.dumps(record.to_dict(), indent=2, ensure_ascii=False))
     return path
 
 
@@ -77,17 +98,17 @@ def latest_record(runs_dir: Path, qa_file: Path, exclude: Path | None = None) ->
     return candidates[-1] if candidates else None
 
 
-def assess(record: dict[str, Any], thresholds: dict[str, float], baseline: dict[str, Any] | None,
-          tolerance: float, baseline_name: str | None = None) -> Verdict:
+def assess(record: RunRecord, thresholds: dict[str, float], baseline: RunRecord | None,
+           tolerance: float, baseline_name: str | None = None) -> Verdict:
     verdict = Verdict(baseline=baseline_name)
-    metrics = record["metrics"]
+    metrics = record.metrics
     for name, bar in thresholds.items():
         value = metrics.get(name)
         if value is None:
             continue
         if (DIRECTION.get(name, +1) > 0 and value < bar) or (DIRECTION.get(name, +1) < 0 and value > bar):
             verdict.below_threshold[name] = (value, bar)
-    before = baseline["metrics"] if baseline else {}
+    before = baseline.metrics if baseline else {}
     for name in metrics:
         if isinstance(metrics[name], (int, float)) and name not in ("cases", "answerable", "unanswerable"):
             verdict.deltas[name] = (metrics[name], before.get(name))
@@ -95,16 +116,16 @@ def assess(record: dict[str, Any], thresholds: dict[str, float], baseline: dict[
         if name in metrics and name in before and DIRECTION[name] * (metrics[name] - before[name]) < -tolerance:
             verdict.regressions[name] = (metrics[name], before[name])
     if baseline:
-        was = {c["id"]: c["passed"] for c in baseline["cases"]}
-        now = {c["id"]: c["passed"] for c in record["cases"]}
+        was = {c.id: c.passed for c in baseline.cases}
+        now = {c.id: c.passed for c in record.cases}
         verdict.flipped = sorted(i for i in now if was.get(i) is True and not now[i])
         verdict.fixed = sorted(i for i in now if was.get(i) is False and now[i])
     return verdict
 
 
-def markdown_report(record: dict[str, Any], verdict: Verdict) -> str:
-    lines = [f"# Regression run: {Path(record['qa_file']).name}", "",
-             f"{record['created']} · git `{record['git_revision']}` · answerer `{record['answerer']}` · k={record['k']}"
+def markdown_report(record: RunRecord, verdict: Verdict) -> str:
+    lines = [f"# Regression run: {Path(record.qa_file).name}", "",
+             f"{record.created} · git `{record.git_revision}` · answerer `{record.answerer}` · k={record.k}"
              + (f" · baseline `{verdict.baseline}`" if verdict.baseline else ""), "",
              f"**{'FAILED' if verdict.failed else 'PASSED'}**", "",
              "| metric | value | baseline | delta |", "|---|---|---|---|"]
@@ -117,15 +138,15 @@ def markdown_report(record: dict[str, Any], verdict: Verdict) -> str:
                          ("Flipped from pass to fail", verdict.flipped), ("Fixed", verdict.fixed)):
         if items:
             lines += ["", f"## {title}", ""] + [f"- {item}" for item in items]
-    failed = [c for c in record["cases"] if not c["passed"]]
+    failed = [c for c in record.cases if not c.passed]
     if failed:
         lines += ["", "## Failed cases", ""]
         for c in failed:
-            lines += [f"### {c['id']}", "", f"- question: {c['question']}",
-                      f"- answerable: {c['answerable']}; abstained: {c['abstained']}"
-                      + (f" ({c['abstain_reason']})" if c.get("abstain_reason") else ""),
-                      f"- key facts found: {c.get('key_facts_found')}", f"- answer: {c['answer']}"]
-            lines += [f"  - [{x['n']}] {x['source']}: “{x['quote']}”" for x in c["citations"]]
+            lines += [f"### {c.id}", "", f"- question: {c.question}",
+                      f"- answerable: {c.answerable}; abstained: {c.abstained}"
+                      + (f" ({c.abstain_reason})" if c.abstain_reason else ""),
+                      f"- key facts found: {c.key_facts_found}", f"- answer: {c.answer}"]
+            lines += [f"  - [{x['n']}] {x['source']}: “{x['quote']}”" for x in c.citations]
             lines.append("")
     return "\n".join(lines) + "\n"
 

@@ -281,6 +281,27 @@ def test_the_regression_page_reads_in_one_look(env, monkeypatch):
         assert "**Answer**" in shown and ("**Expected facts**" in shown or "declined" in shown), shown
 
 
+def test_a_held_out_set_says_it_is_known_hard_and_passes_its_own_targets(env, monkeypatch):
+    """On a fresh clone the first set listed is the held-out one: the page says what it is and the
+    targets it is held to before a run, and a working install passes them (a miss is then news)."""
+    sets = env["tmp"] / "sets"
+    sets.mkdir()
+    shutil.copy(ROOT / "tests" / "regression" / "holdout_qa.jsonl", sets)
+    (sets / "mine_qa.jsonl").write_text('{"id": "u", "question": "Who won the 1966 World Cup?", "answerable": false}\n')
+    monkeypatch.setenv("RAG_EVAL_SETS_DIR", str(sets))
+    at = view(new_session(), "Regression")
+    about = page_text(at)
+    assert "holdout_qa.jsonl: held out" in about and "Known to be hard" in about
+    assert "answers holding every expected fact at least 75%" in about, "the set's own target, in words"
+    at.button(key="run_eval").click().run()
+    assert not at.exception, at.exception
+    assert "Passed: every measure meets its target" in page_text(at)
+    assert "at least 75%: met" in list(at.table[0].value["Target"])
+    at.selectbox(key="qa_file").set_value(sets / "mine_qa.jsonl").run()
+    assert "not one of the project's sets, so the default targets apply" in page_text(at)
+    assert "answers holding every expected fact at least 85%" in page_text(at)
+
+
 def test_settings_switch_the_answerer(env, monkeypatch):
     from ..support.fake_openai import FakeOpenAI
 

@@ -249,6 +249,7 @@ def test_every_answer_form_as_drawn_in_a_browser(browser_page, tmp_path):
         screenshot(page, "answer_forms.png")
 
 
+@pytest.mark.slow  # a start-up timing: indexes a folder while the page is up
 def test_make_run_shows_its_progress_and_answers_a_question_typed_during_start_up(docs_copy, browser_page, tmp_path):
     """What `make run` runs (python -m app.serve), on a folder that was never indexed: the page comes
     up while the articles are being indexed, says a question typed then is queued, and answers it

@@ -6,7 +6,7 @@ import re
 
 import pytest
 
-from rag import RAG, Answer, InvalidQuestionError, NotIngestedError, SettingsError
+from rag import RAG, Answer, InvalidQuestionError, NotIngestedError
 
 
 def test_austin_question_is_answered_with_exact_cited_quotes(bot):
@@ -57,15 +57,6 @@ def test_questions_the_articles_cannot_answer_abstain(bot, question):
     assert not any(ch.isdigit() for ch in answer.text.replace("5 indexed", "")), "no internal numbers"
 
 
-@pytest.mark.parametrize("question,match", [
-    ("", "empty"), ("   \n\t ", "empty"), ("?!?! ...", "no words"),
-    ("x" * 100_000, "100,000 characters"), (None, "must be text"),
-])
-def test_bad_questions_get_clear_errors(bot, question, match):
-    with pytest.raises(InvalidQuestionError, match=match):
-        bot.ask(question)
-
-
 def test_control_characters_are_ignored(bot):
     answer = bot.ask("Who is Liu\x00 Pengyu?\x07")
     assert not answer.abstained and "spokesman" in answer.text
@@ -92,23 +83,22 @@ def test_stream_yields_text_then_the_final_answer(bot):
     assert "".join(events[:-1]) == events[-1].text
 
 
-def test_chat_rewrites_a_follow_up_into_a_standalone_question(bot):
+@pytest.mark.parametrize("first,then,named,said", [
+    ("Who is Liu Pengyu?", "And what did he say must happen before cooperation?", "Liu Pengyu", "removed"),
+    ("Who is the Pentagon press secretary quoted about the decision?",
+     "What did he say about military communication?", "Pentagon", "open lines of military-to-military communication"),
+])
+def test_chat_rewrites_a_follow_up_into_a_standalone_question(bot, first, then, named, said):
     chat = bot.chat()
-    first = chat.ask("Who is Liu Pengyu?")
-    assert first.standalone_question is None
-    follow_up = chat.ask("And what did he say must happen before cooperation?")
-    assert follow_up.standalone_question and "Liu Pengyu" in follow_up.standalone_question
-    assert not follow_up.abstained and "removed" in follow_up.text
+    assert chat.ask(first).standalone_question is None
+    follow_up = chat.ask(then)
+    assert follow_up.standalone_question and named in follow_up.standalone_question
+    assert not follow_up.abstained and said in follow_up.text
 
 
 def test_asking_before_ingest_says_what_to_do(tmp_path):
     with pytest.raises(NotIngestedError, match="rag ingest"):
         RAG(persist_dir=tmp_path / "empty_index").ask("Why did China refuse the Austin meeting?")
-
-
-def test_invalid_settings_name_the_field():
-    with pytest.raises(SettingsError, match="top_k"):
-        RAG(top_k=0)
 
 
 @pytest.mark.parametrize("question", ["When were the sanctions on Li Shangfu imposed?",

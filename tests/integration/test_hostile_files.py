@@ -15,6 +15,7 @@ import time
 import pytest
 
 from rag import RAG
+from rag.answering.spans import find_spans
 from rag.ingest import load
 from rag.ingest.split import split_article
 from rag.ingest.tokens import count_tokens
@@ -90,3 +91,22 @@ def test_no_chunk_exceeds_the_token_limit_whatever_the_text(text):
             assert piece and piece == piece.strip()
     covered = "".join(article.text[s.start:s.end] for c in chunks for s in c.sentences)
     assert set(covered) <= set(article.text)
+
+
+def _span_seconds(text):
+    """The fastest of three runs: the least disturbed by whatever else the machine is doing."""
+    best = float("inf")
+    for _ in range(3):
+        started = time.perf_counter()
+        for kind in ("date", "amount", "count", "duration", "person", "place", "entity", "quote", "reason"):
+            find_spans(text, kind)
+        best = min(best, time.perf_counter() - started)
+    return best
+
+
+@pytest.mark.parametrize("unit", ["![", "\u3000", "A", "1,", "May 1, ", "$1.2"])
+def test_span_finders_are_linear_on_hostile_text(unit):
+    # A wall-clock check, so it lives here and not in the unit tier.
+    # Four times the text may take about four times as long; nested quantifiers would take sixteen.
+    small, large = _span_seconds(unit * 5_000), _span_seconds(unit * 20_000)
+    assert large < 8 * small + 0.05

@@ -21,11 +21,11 @@ def test_judged_metrics_come_from_the_model(seed_index):
         bot = RAG(docs_dir=seed_index["docs"], persist_dir=seed_index["persist"], openai_base_url=server.base_url,
                   openai_api_key="k", answerer="extractive")
         cases = [c for c in load_cases(REGRESSION_SET) if c.id in ("why-refuse-austin", "sanctions-year", "u-world-cup")]
-        metrics, results = run_cases(bot, cases, judge=Judge(bot.model))
-        assert metrics["llm_correctness_mean"] == 4.5 and metrics["llm_faithfulness_rate"] == 1.0
-        judged = {r["id"]: r for r in results}
-        assert judged["sanctions-year"]["judge_faithful"] is True
-        assert "judge_correctness" not in judged["u-world-cup"], "unanswerable cases are not judged"
+        run = run_cases(bot, cases, judge=Judge(bot.model))
+        assert run.metrics["llm_correctness_mean"] == 4.5 and run.metrics["llm_faithfulness_rate"] == 1.0
+        judged = {r.id: r for r in run.results}
+        assert judged["sanctions-year"].judge_faithful is True
+        assert judged["u-world-cup"].judge_correctness is None, "unanswerable cases are not judged"
         prompts = [r["body"]["messages"][0]["content"] for r in server.requests]
         assert any("expert evaluation system" in p and "2018" in p for p in prompts), "the answer was sent to the judge"
         assert any("supported by the context" in p for p in prompts)

@@ -150,14 +150,6 @@ def test_a_chat_set_to_the_model_rewrites_with_it_when_the_default_is_offline(se
     assert follow_up.standalone_question == server.condense_reply and follow_up.answerer == "openai"
 
 
-def test_offline_two_turn_conversation(bot):
-    chat = bot.chat()
-    chat.ask("Who is the Pentagon press secretary quoted about the decision?")
-    follow_up = chat.ask("What did he say about military communication?")
-    assert follow_up.standalone_question and "Pentagon" in follow_up.standalone_question
-    assert "open lines of military-to-military communication" in follow_up.text
-
-
 @pytest.fixture(scope="module")
 def injected_index(tmp_path_factory):
     root = tmp_path_factory.mktemp("injected")

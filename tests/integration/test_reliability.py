@@ -110,6 +110,7 @@ def test_a_second_writer_gets_a_clear_busy_error_and_readers_carry_on(seed_index
         holder.wait()
 
 
+@pytest.mark.slow  # a child process ingests 65 articles and is killed mid-write
 def test_an_ingest_killed_mid_way_is_repaired_by_the_next_one(tmp_path):
     docs = tmp_path / "docs"
     shutil.copytree(SEEDS, docs)
@@ -149,6 +150,7 @@ def test_an_ingest_killed_mid_way_is_repaired_by_the_next_one(tmp_path):
         assert synthetic.answer(i) in answer.text, (i, answer.text)
 
 
+@pytest.mark.slow  # 400 questions
 def test_a_short_soak_keeps_memory_and_latency_steady(bot):
     from benchmarks.soak import soak
 

@@ -12,10 +12,15 @@ import sys
 import threading
 import time
 
+import pytest
+
 from benchmarks import synthetic
 from rag import RAG
 
 from ..support.helpers import ROOT
+
+# Two processes, a CLI ingest of a generated corpus beside a reader: a soak, not a quick check.
+pytestmark = pytest.mark.slow
 
 
 def _cli_ingest(docs, vs, *extra: str) -> None:

@@ -82,3 +82,5 @@ def test_serve_passes_the_safe_server_options_unless_given(tmp_path):
     assert argv[argv.index("--server.address") + 1] == "127.0.0.1" and argv[argv.index("--server.port") + 1] == "8502"
     assert "--server.maxUploadSize" not in argv and "--server.maxUploadSize=5" in argv, "the caller's choice wins"
     assert set(SAFE_OPTIONS) - {"--server.maxUploadSize"} <= set(argv)
+    default = streamlit_argv(tmp_path / "app.py", [])
+    assert default[default.index("--server.maxUploadSize") + 1] == "25", "the same cap as .streamlit/config.toml"

@@ -50,8 +50,9 @@ def test_the_model_answerer_needs_no_sentence_embeddings():
     assert GenerativeAnswerer.uses_sentence_embeddings is False
 
 
-@pytest.mark.parametrize("question,match", [("", "empty"), ("?!", "no words"), (None, "must be text"),
-                                            ("x" * 51, "51 characters")])
+@pytest.mark.parametrize("question,match", [("", "empty"), ("   \n\t ", "empty"), ("?!?! ...", "no words"),
+                                            (None, "must be text"), ("x" * 51, "51 characters"),
+                                            ("x" * 100_000, "100,000 characters")])
 def test_question_check(question, match):
     with pytest.raises(InvalidQuestionError, match=match):
         check_question(question, 50)

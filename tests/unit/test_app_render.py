@@ -223,20 +223,26 @@ def test_feedback_exports_as_a_set_rag_eval_loads(tmp_path):
 
 def test_regression_measures_are_words_with_units_and_a_verdict_per_target():
     from app.regression_view import failure_summary, measures_table
-    from rag.evaluation.runs import DEFAULT_THRESHOLDS, assess
+    from rag.evaluation.results import CaseResult
+    from rag.evaluation.runs import DEFAULT_THRESHOLDS, RunRecord, assess
 
-    record = {"metrics": {"key_fact_accuracy": 0.8, "latency_ms_median": 57.52, "mrr@1": 0.75},
-              "cases": [{"id": "a", "passed": True}]}
-    before = {"metrics": {"key_fact_accuracy": 0.9, "latency_ms_median": 60.0, "mrr@1": 0.75},
-              "cases": [{"id": "a", "passed": True}]}
-    rows = measures_table(assess(record, DEFAULT_THRESHOLDS, before, 0.02), DEFAULT_THRESHOLDS)
+    def result(answerable, abstained, passed, key_facts_ok=None, case_id="a"):
+        return CaseResult(id=case_id, question="q?", answerable=answerable, answer="", abstained=abstained,
+                          passed=passed, key_facts_ok=key_facts_ok)
+
+    def record(metrics):
+        return RunRecord(created="2026-01-01T00:00:00+00:00", git_revision="abc", qa_file="set.jsonl",
+                         answerer="extractive", k=5, settings={}, metrics=metrics, cases=[result(True, False, True)])
+
+    now = record({"key_fact_accuracy": 0.8, "latency_ms_median": 57.52, "mrr@1": 0.75})
+    before = record({"key_fact_accuracy": 0.9, "latency_ms_median": 60.0, "mrr@1": 0.75})
+    rows = measures_table(assess(now, DEFAULT_THRESHOLDS, before, 0.02), DEFAULT_THRESHOLDS)
     by_name = {r["Measure"]: r for r in rows}
     accuracy = by_name["Answers holding every expected fact"]
     assert accuracy["This run"] == "80%" and accuracy["Change since the previous run"] == "-10 points"
     assert "MISSED" in accuracy["Target"] and "worse than the previous run" in accuracy["Target"]
     assert by_name["Time per answer, median"]["This run"] == "58 ms"
     assert all(isinstance(v, str) for r in rows for v in r.values()), "one type per column: no ArrowInvalid"
-    results = [{"answerable": True, "abstained": False, "key_facts_ok": False, "passed": False},
-               {"answerable": False, "abstained": False, "passed": False},
-               {"answerable": True, "abstained": False, "key_facts_ok": True, "passed": True}]
+    results = [result(True, False, False, key_facts_ok=False), result(False, False, False),
+               result(True, False, True, key_facts_ok=True)]
     assert failure_summary(results).startswith("2 of 3 cases failed: 1 × the answer misses an expected fact")

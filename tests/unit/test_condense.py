@@ -1,5 +1,7 @@
 """Follow-ups rewritten by rule into standalone questions (offline). Examples outside the seed articles."""
 
+import pytest
+
 from rag.chat.conversation import condense
 from rag.schema import Answer
 
@@ -28,9 +30,12 @@ def test_he_falls_back_to_the_last_full_name_of_the_previous_question():
         "What did John Snow say about the dollar?"
 
 
+@pytest.mark.xfail(strict=True, reason="condense puts the previous question's whole clause in place of `it` "
+                   "('about MPs oppose Malcolm Glazer's takeover'), not its object")
 def test_it_is_the_previous_question_topic():
+    # `it` is what the MPs opposed, the object of the previous question, not the clause around it.
     assert condense("What did the DTI say about it?", turn("Why did MPs oppose Malcolm Glazer's takeover?")) == \
-        "What did the DTI say about MPs oppose Malcolm Glazer's takeover?"
+        "What did the DTI say about Malcolm Glazer's takeover?"
 
 
 def test_a_determiner_is_not_a_pronoun_and_the_topic_is_added_for_retrieval():

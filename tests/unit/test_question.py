@@ -46,5 +46,8 @@ def test_factoid_kinds_ask_for_one_short_thing():
     assert question_shape("Summarise the coverage of the feta ruling").broad
 
 
+@pytest.mark.xfail(strict=True, reason="the focus is the first word after `how many`, here the modifier "
+                   "'full-time', not the noun counted")
 def test_how_many_keeps_the_thing_counted():
-    assert question_shape("How many full-time staff run the alert service?").focus == "full-time"
+    assert question_shape("How many full-time staff run the alert service?").focus == "staff"
+    assert question_shape("How many CDs does the average Briton buy each year?").focus == "cds"
