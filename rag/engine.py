@@ -26,7 +26,8 @@ from rag.answering.registry import Answerer, AnswererContext, Answerers, stream_
 from rag.environment import offline
 from rag.errors import InvalidQuestionError, LLMUnavailable, NotIngestedError
 from rag.index.keyword import KeywordIndex
-from rag.index.store import Store, sentence_id
+from rag.index.ids import sentence_id
+from rag.index.store import Store
 from rag.ingest.pipeline import Progress, ingest
 from rag.models.embedder import Embedder
 from rag.models.openai_client import OpenAIAnswerer

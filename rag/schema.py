@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Any, Literal
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, model_validator
+
+from rag.index.ids import legacy_article_id
 
 
 class Article(BaseModel):
@@ -41,6 +43,7 @@ class Passage(BaseModel):
 
     chunk_id: str
     article_id: str
+    chunk_index: int = Field(0, description="Which chunk of its article it is (0: the article's opening).")
     source: str
     title: str | None
     publisher: str | None
@@ -57,6 +60,7 @@ class Citation(BaseModel):
     """What one `[n]` marker in an answer points at: an exact quote from an article."""
 
     n: int
+    article_id: str = Field(description="The cited article's id (`RAG.article(article_id)` gives its text).")
     source: str
     title: str | None = None
     publisher: str | None = None
@@ -66,6 +70,22 @@ class Citation(BaseModel):
     end: int
     score: float = Field(description="How strongly the quote supports the answer, 0..1.")
     chunk_id: str
+
+    @classmethod
+    def quoting(cls, n: int, passage: Passage, start: int, end: int, score: float) -> "Citation":
+        """Citation `n`: the passage's text from article offset `start` to `end`, with the passage's ids."""
+        return cls(n=n, article_id=passage.article_id, source=passage.source, title=passage.title,
+                   publisher=passage.publisher, date=passage.date,
+                   quote=passage.text[start - passage.start:end - passage.start], start=start, end=end,
+                   score=score, chunk_id=passage.chunk_id)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _saved_before_article_ids(cls, data: Any) -> Any:
+        """A citation saved before citations carried their article id (a stored conversation) gets it."""
+        if isinstance(data, dict) and "article_id" not in data and "chunk_id" in data:
+            return data | {"article_id": legacy_article_id(data["chunk_id"])}
+        return data
 
 
 AnswerForm = Literal["direct", "sentences", "overview", "refusal", "generated"]

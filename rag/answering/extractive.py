@@ -38,7 +38,7 @@ import numpy as np
 from rag.answering.question import QuestionShape, question_shape
 from rag.answering.spans import Span, new_spans
 from rag.index.keyword import KeywordIndex
-from rag.index.store import sentence_id
+from rag.index.ids import sentence_id
 from rag.schema import Citation, Passage
 from rag.text import terms
 
@@ -286,7 +286,7 @@ class ExtractiveAnswerer:
                     f[12] = 0.0 if c.spans else 1.0
                 f[13] = passage.score / best_score
                 f[14] = 1.0 / rank
-                f[15] = 1.0 if (passage.chunk_id.endswith("#0") and i == 0) else 0.0
+                f[15] = 1.0 if (passage.chunk_index == 0 and i == 0) else 0.0
                 f[16] = math.log1p(sent.start / 500)
                 f[17] = math.log1p(len(text.split()))
                 f[18] = 1.0 if anaphor else 0.0
@@ -420,9 +420,7 @@ def _overlaps(a: Candidate, b: Candidate) -> bool:
 
 
 def _citation(n: int, c: Candidate) -> Citation:
-    p = c.passage
-    return Citation(n=n, source=p.source, title=p.title, publisher=p.publisher, date=p.date, quote=c.quote,
-                    start=c.start, end=c.end, score=round(1.0 / (1.0 + math.exp(-c.score)), 4), chunk_id=p.chunk_id)
+    return Citation.quoting(n, c.passage, c.start, c.end, round(1.0 / (1.0 + math.exp(-c.score)), 4))
 
 
 class LeadAnswerer:
@@ -436,7 +434,5 @@ class LeadAnswerer:
         if not passages or not passages[0].sentences:
             return Draft("", [], True, 0.0, "refusal", reason="nothing was retrieved")
         p, s = passages[0], passages[0].sentences[0]
-        quote = p.text[s.start - p.start: s.end - p.start]
-        citation = Citation(n=1, source=p.source, title=p.title, publisher=p.publisher, date=p.date, quote=quote,
-                            start=s.start, end=s.end, score=0.0, chunk_id=p.chunk_id)
-        return Draft(f"{quote} [1]", [citation], False, 0.0)
+        citation = Citation.quoting(1, p, s.start, s.end, 0.0)
+        return Draft(f"{citation.quote} [1]", [citation], False, 0.0)

@@ -10,7 +10,7 @@ from rag.engine import _combine
 from rag.integrations.llama_index import to_response
 from rag.schema import Answer, Citation
 
-CITATION = Citation(n=1, source="seeds/003_x.txt", title="Blinken in Beijing", publisher="BBC", date="2023-06-19",
+CITATION = Citation(n=1, article_id="003_x.txt", source="seeds/003_x.txt", title="Blinken in Beijing", publisher="BBC", date="2023-06-19",
                     quote="Blinken met Xi Jinping.", start=120, end=143, score=0.8, chunk_id="003_x.txt#2")
 
 
@@ -40,3 +40,9 @@ def test_keyword_shortcuts_and_caller_filters_are_anded():
     assert _combine(mine, None, None, None, True) is mine
     both = _combine(mine, ["a.txt"], None, None, True)
     assert both.condition == FilterCondition.AND and both.filters[0] is mine
+
+
+def test_a_citation_saved_before_citations_carried_article_ids_still_loads():
+    saved = CITATION.model_dump(mode="json")
+    del saved["article_id"]
+    assert Citation.model_validate(saved) == CITATION
