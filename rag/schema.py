@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 from pydantic import BaseModel, Field, model_validator
 
 from rag.index.ids import legacy_article_id
+
+if TYPE_CHECKING:
+    from rag.answering.interface import Draft
 
 
 class Article(BaseModel):
@@ -116,6 +119,19 @@ class Answer(BaseModel):
         None, description="For model answers: sentences kept and dropped, markers removed by the citation check.")
     passages: list[Passage] = Field(default_factory=list, description="What retrieval returned, best first.")
     timings: dict[str, float] = Field(default_factory=dict, description="Milliseconds per stage.")
+
+    @classmethod
+    def from_draft(cls, draft: Draft, *, refusal: str, **fields: Any) -> "Answer":
+        """The Answer an answerer's `Draft` makes, with the engine's `fields` (question, answerer, scope,
+        passages, timings, ...); an abstaining draft says `refusal` (the articles don't say, and what was
+        searched) whatever the answerer wrote."""
+        answer = cls(text=draft.text, citations=draft.citations, abstained=draft.abstained, form=draft.form,
+                     direct_answer=draft.direct_answer, direct_citation=draft.direct_citation,
+                     confidence=round(float(draft.confidence), 4), abstain_reason=draft.reason,
+                     citation_check=draft.citation_check, **fields)
+        if answer.abstained:
+            answer.form, answer.text = "refusal", refusal
+        return answer
 
 
 class FileProblem(BaseModel):

@@ -35,10 +35,11 @@ from importlib import resources
 
 import numpy as np
 
+from rag.answering.interface import Draft, Evidence
 from rag.answering.question import QuestionShape, question_shape
 from rag.answering.spans import Span, new_spans
-from rag.index.keyword import KeywordIndex
 from rag.index.ids import sentence_id
+from rag.index.keyword import KeywordIndex
 from rag.schema import Citation, Passage
 from rag.text import terms
 
@@ -112,18 +113,6 @@ class Candidate:
     score: float = 0.0  # the ranker's score: higher holds the answer more likely
     window_terms: frozenset[str] = frozenset()  # terms of the sentence and its neighbours
     spans: list[Span] = field(default_factory=list)  # of the asked kind, new to the question, in quote offsets
-
-
-@dataclass
-class Draft:
-    text: str
-    citations: list[Citation]
-    abstained: bool
-    confidence: float = 0.0
-    form: str = "sentences"
-    direct_answer: str | None = None
-    direct_citation: int | None = None
-    reason: str | None = None  # why it abstained, in words
 
 
 @dataclass(frozen=True)
@@ -311,18 +300,17 @@ class ExtractiveAnswerer:
 
     # --- answering --------------------------------------------------------------------------------
 
-    def answer(self, question: str, query_embedding: np.ndarray, passages: list[Passage],
-               sentence_embeddings: dict[str, np.ndarray]) -> Draft:
-        analysis = self.analyse(question, query_embedding, passages, sentence_embeddings)
+    def answer(self, evidence: Evidence) -> Draft:
+        question = evidence.question
+        analysis = self.analyse(question, evidence.embedding, evidence.passages, evidence.sentence_embeddings)
         ranked, shape = analysis.candidates, analysis.shape
         if not ranked:
-            return Draft("", [], True, 0.0, "refusal", reason="no sentence of the retrieved passages could answer")
+            return Draft.refusal("no sentence of the retrieved passages could answer")
         if shape.broad:
             return self._overview(ranked)
         confidence = self.answer_model.answered_probability(analysis.question_features())
         if confidence < self.answer_model.abstain_below:
-            return Draft("", [], True, confidence, "refusal",
-                         reason="no retrieved sentence is likely enough to answer the question")
+            return Draft.refusal("no retrieved sentence is likely enough to answer the question", confidence)
         chosen = self._choose(ranked)
         citations = [_citation(n, c) for n, c in enumerate(chosen, start=1)]
         quotes = " ".join(f"{c.quote} [{cit.n}]" for c, cit in zip(chosen, citations))
@@ -349,7 +337,7 @@ class ExtractiveAnswerer:
         """Relevant, non-redundant sentences across articles (maximal marginal relevance), grouped by article."""
         coverage = float(max(c.features[FEATURES.index("coverage_window")] for c in ranked))
         if coverage < self.answer_model.broad_abstain_below:
-            return Draft("", [], True, coverage, "refusal", reason="the retrieved passages do not discuss the topic")
+            return Draft.refusal("the retrieved passages do not discuss the topic", coverage)
         lam = self.answer_model.mmr_lambda
         pool = ranked[:40]
         top = pool[0].score
@@ -421,18 +409,3 @@ def _overlaps(a: Candidate, b: Candidate) -> bool:
 
 def _citation(n: int, c: Candidate) -> Citation:
     return Citation.quoting(n, c.passage, c.start, c.end, round(1.0 / (1.0 + math.exp(-c.score)), 4))
-
-
-class LeadAnswerer:
-    """A baseline, not an answerer to rely on: the first sentence of the best passage, cited, never
-    abstaining. `rag eval --answerer lead` shows what the regression harness catches."""
-
-    name = "lead"
-
-    def answer(self, question: str, query_embedding: np.ndarray, passages: list[Passage],
-               sentence_embeddings: dict[str, np.ndarray]) -> Draft:
-        if not passages or not passages[0].sentences:
-            return Draft("", [], True, 0.0, "refusal", reason="nothing was retrieved")
-        p, s = passages[0], passages[0].sentences[0]
-        citation = Citation.quoting(1, p, s.start, s.end, 0.0)
-        return Draft(f"{citation.quote} [1]", [citation], False, 0.0)
