@@ -233,6 +233,13 @@ class RAG:
                                 standalone_question=query.standalone_question, fallback_reason=fallback_reason,
                                 timings=timings)
 
+    def evidence(self, question: str | Query, **options: Unpack[QueryOptions]) -> Evidence:
+        """What an answerer is given for `question` (options as `ask`'s): the question's embedding, the
+        retrieved passages, and their sentence embeddings once read. For fitting and inspecting answerers."""
+        query = _query(question, options)
+        asked = self.check_question(query.standalone_question or query.question)
+        return self._evidence(asked, query, {})
+
     def _evidence(self, asked: str, query: Query, timings: dict[str, float]) -> Evidence:
         """The question's embedding and passages (timed); sentence embeddings come when an answerer reads them."""
         with _timed(timings, "embed_ms"):

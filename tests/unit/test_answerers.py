@@ -2,9 +2,20 @@
 
 from __future__ import annotations
 
+import json
+from importlib import resources
+
 import numpy as np
 import pytest
 
+from rag.answering.features import (
+    FEATURES,
+    QUESTION_FEATURES,
+    SPAN_FEATURES,
+    QuestionSignals,
+    SentenceSignals,
+    SpanSignals,
+)
 from rag.answering.interface import AnswererContext, Draft, Evidence, stream_draft
 from rag.answering.registry import ANSWERERS, Answerers, check_name, register
 from rag.engine import check_question
@@ -102,3 +113,15 @@ def test_question_check(question, match):
     with pytest.raises(InvalidQuestionError, match=match):
         check_question(question, 50)
     assert check_question(" Who\x00 is he? ", 50) == "Who  is he?"
+
+
+def test_each_named_signal_is_its_own_column_in_the_order_the_shipped_model_was_fitted_in():
+    shipped = json.loads(resources.files("rag.answering").joinpath("answer_model.json").read_text(encoding="utf-8"))
+    assert (FEATURES, QUESTION_FEATURES, SPAN_FEATURES) == tuple(
+        tuple(shipped[key]) for key in ("features", "question_features", "span_features"))
+    for kind in (SentenceSignals, QuestionSignals, SpanSignals):
+        for column, name in enumerate(kind.NAMES):
+            signals = kind()
+            setattr(signals, name, 2.5)
+            assert getattr(signals, name) == 2.5
+            assert signals.values.tolist() == [2.5 if j == column else 0.0 for j in range(len(kind.NAMES))]
