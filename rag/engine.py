@@ -162,8 +162,8 @@ class RAG:
         return OpenAIAnswerer(s) if (s.openai_api_key or s.openai_base_url or s.answerer == "openai") else None
 
     def answerer(self, name: str | None = None) -> Answerer:
-        """The answerer called `name` ("extractive", "openai", "lead"; see answerers.py); None: the one
-        the settings choose. `.name` says which it is."""
+        """The answerer called `name` ("extractive", "openai", "lead", or a plugin's; see
+        rag/answering/registry.py); None: the one the settings choose. `.name` says which it is."""
         return self._index_state().answerers.get(name)
 
     # --- retrieving -------------------------------------------------------------------------------

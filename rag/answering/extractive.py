@@ -82,7 +82,6 @@ class Candidate:
     embedding: np.ndarray
     signals: SentenceSignals = field(default_factory=SentenceSignals)
     score: float = 0.0  # the ranker's score: higher holds the answer more likely
-    window_terms: frozenset[str] = frozenset()  # terms of the sentence and its neighbours
     spans: list[Span] = field(default_factory=list)  # of the asked kind, new to the question, in quote offsets
 
     @property
@@ -159,7 +158,7 @@ class ExtractiveAnswerer:
                 start = passage.sentences[i - 1].start if anaphor else sent.start
                 quote = passage.text[start - passage.start:sent.end - passage.start]
                 window_terms = set().union(*term_lists[max(0, i - 1):i + 2])
-                c = Candidate(passage, i, start, sent.end, quote, text, vectors[i], window_terms=frozenset(window_terms))
+                c = Candidate(passage, i, start, sent.end, quote, text, vectors[i])
                 quote_list = (term_lists[i - 1] if anaphor else []) + term_lists[i]
                 quote_terms = set(quote_list)
                 sentence_terms = set(term_lists[i])
@@ -167,25 +166,25 @@ class ExtractiveAnswerer:
                                                                     vectors[i + 1] if i + 1 < len(vectors) else None)
                               if v is not None]
                 c.spans = new_spans(quote, shape.kind, asked_words) if family else []
-                s = c.signals
-                s.dense = float(query_embedding @ vectors[i])
-                s.dense_neighbour = max(neighbours, default=s.dense)
-                s.coverage = sum(w for t, w in key.items() if t in quote_terms) / total
-                s.coverage_window = sum(w for t, w in key.items() if t in window_terms) / total
-                s.novelty = len(sentence_terms - asked_terms) / max(1, len(sentence_terms))
+                sig = c.signals
+                sig.dense = float(query_embedding @ vectors[i])
+                sig.dense_neighbour = max(neighbours, default=sig.dense)
+                sig.coverage = sum(w for t, w in key.items() if t in quote_terms) / total
+                sig.coverage_window = sum(w for t, w in key.items() if t in window_terms) / total
+                sig.novelty = len(sentence_terms - asked_terms) / max(1, len(sentence_terms))
                 if family:
-                    s.has_date = 1.0 if family == "date" and c.spans else 0.0
-                    s.has_number = 1.0 if family == "number" and c.spans else 0.0
-                    s.has_name = 1.0 if family == "name" and c.spans else 0.0
-                    s.kind_missing = 0.0 if c.spans else 1.0
-                s.passage_score = passage.score / best_score
-                s.passage_rank = 1.0 / rank
-                s.lead_sentence = 1.0 if (passage.chunk_index == 0 and i == 0) else 0.0
-                s.position = math.log1p(sent.start / 500)
-                s.length = math.log1p(len(text.split()))
-                s.anaphor = 1.0 if anaphor else 0.0
+                    sig.has_date = 1.0 if family == "date" and c.spans else 0.0
+                    sig.has_number = 1.0 if family == "number" and c.spans else 0.0
+                    sig.has_name = 1.0 if family == "name" and c.spans else 0.0
+                    sig.kind_missing = 0.0 if c.spans else 1.0
+                sig.passage_score = passage.score / best_score
+                sig.passage_rank = 1.0 / rank
+                sig.lead_sentence = 1.0 if (passage.chunk_index == 0 and i == 0) else 0.0
+                sig.position = math.log1p(sent.start / 500)
+                sig.length = math.log1p(len(text.split()))
+                sig.anaphor = 1.0 if anaphor else 0.0
                 adjacent = set(zip(quote_list, quote_list[1:]))
-                s.bigram = len(pairs & adjacent) / len(pairs) if pairs else 0.0
+                sig.bigram = len(pairs & adjacent) / len(pairs) if pairs else 0.0
                 out.append(c)
         if out:
             best_dense = max(c.signals.dense for c in out)
@@ -284,14 +283,14 @@ def span_candidates(chosen: list[Candidate], ranked: list[Candidate], question: 
             if span.kind == "reason":
                 continue
             nearest = min(anchors, key=lambda a: abs(span.start - a), default=None)
-            f = SpanSignals()
-            f.sentence_rank = 1.0 / n
-            f.score_gap = ranked[0].score - c.score
-            f.distance = math.log1p(abs(span.start - nearest)) if nearest is not None else math.log1p(len(c.quote))
-            f.after_anchor = 1.0 if nearest is not None and span.start > nearest else 0.0
-            f.redundancy = math.log1p(sum(span.text.lower() in t for t in top))
-            f.words = math.log1p(len(span.text.split()))
-            out.append((n, span.text, f.values))
+            signals = SpanSignals()
+            signals.sentence_rank = 1.0 / n
+            signals.score_gap = ranked[0].score - c.score
+            signals.distance = math.log1p(abs(span.start - nearest)) if nearest is not None else math.log1p(len(c.quote))
+            signals.after_anchor = 1.0 if nearest is not None and span.start > nearest else 0.0
+            signals.redundancy = math.log1p(sum(span.text.lower() in t for t in top))
+            signals.words = math.log1p(len(span.text.split()))
+            out.append((n, span.text, signals.values))
     return out
 
 
