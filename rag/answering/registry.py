@@ -84,7 +84,7 @@ def factory(name: str) -> AnswererFactory:
     """The factory of the answerer called `name`: registered here, else loaded from its entry point."""
     if name not in ANSWERERS:
         check_name(name)
-        (point, *_) = [ep for ep in entry_points(group=PLUGIN_GROUP) if ep.name == name]
+        point = next(ep for ep in entry_points(group=PLUGIN_GROUP) if ep.name == name)
         try:
             ANSWERERS[name] = point.load()
         except Exception as exc:  # a broken plugin is a configuration problem, named as such
