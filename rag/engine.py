@@ -23,13 +23,7 @@ from llama_index.core.schema import QueryBundle
 from llama_index.core.vector_stores import MetadataFilters
 
 from rag.answering.extractive import refusal_text
-from rag.answering.interface import (
-    Answerer,
-    AnswererContext,
-    Draft,
-    Evidence,
-    stream_draft,
-)
+from rag.answering.interface import Answerer, AnswererContext, Draft, Evidence, stream_draft
 from rag.answering.registry import Answerers, check_name
 from rag.environment import offline
 from rag.errors import InvalidQuestionError, LLMUnavailable, NotIngestedError

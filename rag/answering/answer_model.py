@@ -53,8 +53,8 @@ class AnswerModel:
         if (tuple(data["features"]) != FEATURES or tuple(data["question_features"]) != QUESTION_FEATURES
                 or tuple(data["span_features"]) != SPAN_FEATURES):
             raise ValueError("the answer model was fitted on other features; refit with benchmarks/fit_answerer.py")
-        arrays = {key: np.asarray(data[key], np.float32) for key in ("mean", "scale", "weights", "q_mean", "q_scale",
-                                                                     "q_weights", "span_mean", "span_scale", "span_weights")}
+        arrays = {key: np.asarray(data[key], np.float32) for key in (
+            "mean", "scale", "weights", "q_mean", "q_scale", "q_weights", "span_mean", "span_scale", "span_weights")}
         numbers = {key: float(data[key]) for key in ("extra_margin", "q_bias", "abstain_below", "span_bias",
                                                      "broad_abstain_below", "mmr_lambda")}
         return cls(**arrays, **numbers, direct_kinds=frozenset(data["direct_kinds"]))

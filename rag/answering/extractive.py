@@ -33,14 +33,9 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from rag.answering.answer_model import AnswerModel, default_model
-from rag.answering.features import (  # the *_FEATURES names re-exported for benchmarks/fit_answerer.py
-    FEATURES,  # noqa: F401
-    QUESTION_FEATURES,  # noqa: F401
-    SPAN_FEATURES,  # noqa: F401
-    QuestionSignals,
-    SentenceSignals,
-    SpanSignals,
-)
+# The *_FEATURES names are re-exported for benchmarks/fit_answerer.py.
+from rag.answering.features import FEATURES, QUESTION_FEATURES, SPAN_FEATURES  # noqa: F401
+from rag.answering.features import QuestionSignals, SentenceSignals, SpanSignals
 from rag.answering.interface import Draft, Evidence
 from rag.answering.question import QuestionShape, question_shape
 from rag.answering.spans import Span, new_spans
@@ -286,7 +281,7 @@ def span_candidates(chosen: list[Candidate], ranked: list[Candidate], question: 
             signals = SpanSignals()
             signals.sentence_rank = 1.0 / n
             signals.score_gap = ranked[0].score - c.score
-            signals.distance = math.log1p(abs(span.start - nearest)) if nearest is not None else math.log1p(len(c.quote))
+            signals.distance = math.log1p(abs(span.start - nearest) if nearest is not None else len(c.quote))
             signals.after_anchor = 1.0 if nearest is not None and span.start > nearest else 0.0
             signals.redundancy = math.log1p(sum(span.text.lower() in t for t in top))
             signals.words = math.log1p(len(span.text.split()))

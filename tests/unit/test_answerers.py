@@ -8,14 +8,8 @@ from importlib import resources
 import numpy as np
 import pytest
 
-from rag.answering.features import (
-    FEATURES,
-    QUESTION_FEATURES,
-    SPAN_FEATURES,
-    QuestionSignals,
-    SentenceSignals,
-    SpanSignals,
-)
+from rag.answering.features import FEATURES, QUESTION_FEATURES, SPAN_FEATURES
+from rag.answering.features import QuestionSignals, SentenceSignals, SpanSignals
 from rag.answering.interface import AnswererContext, Draft, Evidence, stream_draft
 from rag.answering.registry import ANSWERERS, Answerers, check_name, register
 from rag.engine import check_question
