@@ -19,7 +19,7 @@ import streamlit as st
 
 from rag.schema import Answer, Citation
 
-from .context import ArticleTexts, article_id
+from .context import ArticleTexts
 from .labels import answered_by, article_label, article_title
 from .render import badge, cited_pieces, highlighted, human_date, md_escape
 
@@ -48,7 +48,7 @@ def citation_groups(citations: list[Citation]) -> list[list[Citation]]:
     """Citations grouped by article, in order of first citation."""
     groups: dict[str, list[Citation]] = {}
     for c in citations:
-        groups.setdefault(article_id(c), []).append(c)
+        groups.setdefault(c.article_id, []).append(c)
     return list(groups.values())
 
 
@@ -120,7 +120,7 @@ def _overview(answer: Answer, cited: dict[int, Citation], texts: ArticleTexts, k
     groups: dict[str, list[tuple[str, list[int]]]] = {}
     for body, numbers in cited_pieces(answer.text):
         first = next((cited[n] for n in numbers if n in cited), None)
-        groups.setdefault(article_id(first) if first else "", []).append((body, numbers))
+        groups.setdefault(first.article_id if first else "", []).append((body, numbers))
     for g, (aid, pieces) in enumerate(groups.items()):
         head = next((cited[n] for _, ns in pieces for n in ns if n in cited), None)
         if head is not None:

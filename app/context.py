@@ -20,10 +20,6 @@ CONTEXT_CHARS = 600  # at most this much of a very long paragraph either side of
 _CACHE_SIZE = 64
 
 
-def article_id(citation: Citation) -> str:
-    return citation.chunk_id.rsplit("#", 1)[0]  # chunk ids are "<article id>#<n>"
-
-
 class ArticleTexts:
     """Cleaned article texts by id, fetched from the index on first use (least recently used dropped)."""
 
@@ -46,7 +42,7 @@ class ArticleTexts:
         """The paragraph around the citation's quote, and the quote's offsets inside it (the quote
         alone when the article no longer holds it at those offsets)."""
         for fresh in (False, True):
-            found = self.get(article_id(citation), fresh=fresh)
+            found = self.get(citation.article_id, fresh=fresh)
             if found is not None and found.text[citation.start:citation.end] == citation.quote:
                 return paragraph_around(found.text, citation.start, citation.end)
         return citation.quote, 0, len(citation.quote)

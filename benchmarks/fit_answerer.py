@@ -101,11 +101,7 @@ def split_of(case: EvalCase, held_whole: bool) -> str:
 
 
 def blank_model() -> AnswerModel:
-    n, q, s = len(FEATURES), len(QUESTION_FEATURES), len(SPAN_FEATURES)
-    return AnswerModel(np.zeros(n, np.float32), np.ones(n, np.float32), np.zeros(n, np.float32), 0.0,
-                       np.zeros(q, np.float32), np.ones(q, np.float32), np.zeros(q, np.float32), 0.0, 0.0,
-                       np.zeros(s, np.float32), np.ones(s, np.float32), np.zeros(s, np.float32), 0.0, frozenset(),
-                       BROAD_MIN_COVERAGE, MMR_LAMBDA)
+    return AnswerModel.blank(BROAD_MIN_COVERAGE, MMR_LAMBDA)
 
 
 def keyword_index(index: Path) -> KeywordIndex:
@@ -126,13 +122,12 @@ def collect(index: Path, sets: list[Path], held: set[Path], top_k: int) -> list[
     from rag import RAG
 
     bot = RAG(persist_dir=str(index))
-    probe = reader(keyword_index(index), blank_model())
+    probe = reader(bot.answerer("extractive").keyword, blank_model())
     rows: list[Row] = []
     for path in sets:
         for case in load_cases(path):
-            passages = bot.retrieve(case.question, top_k=top_k)
-            analysis = probe.analyse(case.question, bot.embed_query(case.question), passages,
-                                     bot.sentence_embeddings(passages))
+            e = bot.evidence(case.question, top_k=top_k)
+            analysis = probe.analyse(case.question, e.embedding, e.passages, e.sentence_embeddings)
             facts = [facts_present(c.quote, case.key_facts) if case.answerable and case.key_facts else [False]
                      for c in analysis.candidates]
             rows.append(Row(case, path.name, split_of(case, path in held), analysis,
@@ -226,8 +221,7 @@ def scored(row: Row, model: AnswerModel, drop: np.ndarray | None = None) -> Anal
         for c, s in zip(cands, model.scores(np.stack([c.features for c in cands]))):
             c.score = float(s)
         cands = sorted(cands, key=lambda c: c.score, reverse=True)
-    a = row.analysis
-    return Analysis(a.shape, a.key, cands, a.unmatched, a.unmatched_rarest, a.largest_idf, row.case.question)
+    return replace(row.analysis, candidates=cands, question=row.case.question)
 
 
 def question_examples(rows: list[Row], model: AnswerModel, augment: bool) -> tuple[np.ndarray, np.ndarray]:

@@ -32,10 +32,11 @@ if TYPE_CHECKING:
     from rag.retrieval.filters import metadata_filters
 
     from .engine import RAG
+    from .query import Query
 
 # Imported on first use: the engine pulls in llama-index and chromadb (about a second), which a page
 # showing start-up progress, or `rag --help`, should not wait for.
-_LAZY = {"RAG": "engine", "metadata_filters": "retrieval.filters"}
+_LAZY = {"RAG": "engine", "Query": "query", "metadata_filters": "retrieval.filters"}
 
 
 def __getattr__(name: str):
@@ -45,7 +46,7 @@ def __getattr__(name: str):
 
 
 __all__ = [
-    "RAG", "Settings", "Answer", "Citation", "Article", "Passage", "IngestReport", "metadata_filters",
+    "RAG", "Query", "Settings", "Answer", "Citation", "Article", "Passage", "IngestReport", "metadata_filters",
     "RagError", "InvalidQuestionError", "InvalidFilterError", "DocsDirError", "DocumentError", "IndexCorruptError",
     "IndexBusyError", "NotIngestedError", "SettingsError", "LLMUnavailable", "EvalSetError",
 ]

@@ -1,8 +1,9 @@
 """`RAG`: the one object the UI, the CLI, the regression runner and Python users share.
 
-A facade: the index's storage and lifecycle are `store.Store`'s, retrieval is `retrieve.HybridRetriever`
-(a llama-index retriever), answering is an answerer from the `answerers` registry, and the llama-index
-query and chat engines are in `llama.py`. `RAG` wires them to one index state and times the stages.
+A facade: the index's storage and lifecycle are `Store`'s, retrieval is `HybridRetriever` (a
+llama-index retriever), answering is an answerer from the registry (rag/answering/registry.py), and
+the llama-index query and chat engines are in rag/integrations/llama_index.py. `RAG` wires them to one
+`IndexState` and times the stages.
 """
 
 from __future__ import annotations
@@ -12,38 +13,38 @@ import re
 import threading
 import time
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
-from datetime import date
 from functools import cached_property
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Unpack
 
 from llama_index.core.schema import QueryBundle
-from llama_index.core.vector_stores import FilterCondition, MetadataFilters
+from llama_index.core.vector_stores import MetadataFilters
 
 from rag.answering.extractive import refusal_text
-from rag.answering.registry import Answerer, AnswererContext, Answerers, stream_answer
+from rag.answering.interface import Answerer, AnswererContext, Draft, Evidence, stream_draft
+from rag.answering.registry import Answerers, check_name
 from rag.environment import offline
 from rag.errors import InvalidQuestionError, LLMUnavailable, NotIngestedError
 from rag.index.keyword import KeywordIndex
-from rag.index.store import Store, sentence_id
+from rag.index.store import Store
 from rag.ingest.pipeline import Progress, ingest
 from rag.models.embedder import Embedder
 from rag.models.openai_client import OpenAIAnswerer
-from rag.retrieval.filters import ArticleFilterIndex, metadata_filters
+from rag.query import FilterOptions, Query, QueryOptions
+from rag.retrieval.filters import ArticleFilterIndex
 from rag.retrieval.retriever import HybridRetriever, to_passages
 from rag.schema import Answer, Article, IngestReport, Passage
 from rag.settings import Settings, load_settings
 from rag.text import TERMS_VERSION
 
 if TYPE_CHECKING:
-    import numpy as np
 
     from rag.chat.conversation import Chat
     from rag.integrations.llama_index import RAGChatEngine, RAGQueryEngine
 
 _CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f]")
-# Draft fields copied onto the Answer when the answerer fills them.
 
 
 def check_question(question: object, max_chars: int) -> str:
@@ -62,8 +63,9 @@ def check_question(question: object, max_chars: int) -> str:
 
 
 @dataclass(frozen=True)
-class _Corpus:
-    """Everything derived from one state of the index; replaced whole after an ingest."""
+class IndexState:
+    """What is loaded from one state of the index (its articles, keyword index, filter index, and
+    the answerers built on them); replaced whole after an ingest."""
 
     articles: dict[str, dict[str, Any]]
     keyword: KeywordIndex
@@ -82,10 +84,11 @@ class RAG:
     def __init__(self, settings: Settings | None = None, **overrides: Any) -> None:
         offline()
         self.settings = load_settings(settings, **overrides)
+        check_name(self.settings.answerer)
         self._store = Store(self.settings)
         self._embedder = Embedder(self.settings.embed_batch_size, self.settings.model_cache_dir)
-        self._corpus: _Corpus | None = None
-        self._corpus_lock = threading.Lock()
+        self._state: IndexState | None = None
+        self._state_lock = threading.Lock()
 
     # --- ingest ---------------------------------------------------------------------------------
 
@@ -97,31 +100,31 @@ class RAG:
             self._store.settings = self.settings
         with self._store.write_lock():
             if rebuild:
-                self._corpus = None
+                self._state = None
                 self._store.wipe()
             report = ingest(self.settings, self._store, self._embedder, progress)
-            self._corpus = None
-            self._load_corpus()
+            self._state = None
+            self._index_state()
             self._store.bump_generation()  # other processes reading this index reload it (Store.is_stale)
         return report
 
-    # --- the corpus (keyword index, filters, answerers), loaded once per index state -----------
+    # --- the index state (keyword index, filters, answerers), loaded once per state of the index ---
 
-    def _load_corpus(self) -> _Corpus:
-        corpus = self._corpus
-        if corpus is not None and self._store.is_stale():  # another process ingested: reload (Store.is_stale)
-            with self._corpus_lock:
+    def _index_state(self) -> IndexState:
+        state = self._state
+        if state is not None and self._store.is_stale():  # another process ingested: reload (Store.is_stale)
+            with self._state_lock:
                 if self._store.is_stale():
-                    self._store, self._corpus = self._store.reopened(), None
-            corpus = self._corpus
-        if corpus is not None:
-            return corpus
-        with self._corpus_lock:
-            if self._corpus is None:
-                self._corpus = self._build_corpus()
-            return self._corpus
+                    self._store, self._state = self._store.reopened(), None
+            state = self._state
+        if state is not None:
+            return state
+        with self._state_lock:
+            if self._state is None:
+                self._state = self._load_index_state()
+            return self._state
 
-    def _build_corpus(self) -> _Corpus:
+    def _load_index_state(self) -> IndexState:
         articles = self._store.article_records()
         if not articles:
             self._store.raise_if_disk_full("Opening the index")  # a first ingest that ran out of space says so
@@ -135,7 +138,7 @@ class RAG:
             ids, texts, metas = self._store.all_chunks()
             keyword = KeywordIndex.build(ids, texts, metas, fingerprint)
             keyword.save(folder)
-        return _Corpus(articles=articles, keyword=keyword,
+        return IndexState(articles=articles, keyword=keyword,
                        filter_index=ArticleFilterIndex(articles, keyword.chunk_article_ids),
                        answerers=Answerers(AnswererContext(self.settings, keyword, self.model)))
 
@@ -154,9 +157,9 @@ class RAG:
         return OpenAIAnswerer(s) if (s.openai_api_key or s.openai_base_url or s.answerer == "openai") else None
 
     def answerer(self, name: str | None = None) -> Answerer:
-        """The answerer called `name` ("extractive", "openai", "lead"; see answerers.py); None: the one
-        the settings choose. `.name` says which it is."""
-        return self._load_corpus().answerers.get(name)
+        """The answerer called `name` ("extractive", "openai", "lead", or a plugin's; see
+        rag/answering/registry.py); None: the one the settings choose. `.name` says which it is."""
+        return self._index_state().answerers.get(name)
 
     # --- retrieving -------------------------------------------------------------------------------
 
@@ -167,109 +170,79 @@ class RAG:
         """The hybrid retriever as a llama-index `BaseRetriever`: `.retrieve(question)` -> `NodeWithScore`s,
         best first, restricted by `filters` (llama-index `MetadataFilters` over the article fields in
         `rag.retrieval.filters.FILTER_KEYS`)."""
-        corpus = self._load_corpus()
+        state = self._index_state()
         s = self.settings
-        return HybridRetriever(self._store, corpus.keyword, corpus.filter_index, self._embedder.embed_query,
+        return HybridRetriever(self._store, state.keyword, state.filter_index, self._embedder.embed_query,
                                top_k=top_k or s.top_k, candidate_k=s.candidate_k, fusion=s.fusion, filters=filters)
 
-    def retrieve(self, question: str, *, top_k: int | None = None, filters: MetadataFilters | None = None,
-                 sources: list[str] | None = None, date_from: date | str | None = None,
-                 date_to: date | str | None = None, include_undated: bool = True) -> list[Passage]:
-        """The passages retrieval finds for `question`, best first (no answering)."""
-        question = self.check_question(question)
-        retriever = self.as_retriever(_combine(filters, sources, date_from, date_to, include_undated), top_k=top_k)
-        return to_passages(retriever.retrieve(question))
-
-    def embed_query(self, question: str) -> np.ndarray:
-        """The question's vector, as retrieval and the answerers get it."""
-        return self._embedder.embed_query(question)
-
-    def sentence_embeddings(self, passages: list[Passage]) -> dict[str, np.ndarray]:
-        """The stored vector of every sentence of `passages`, by sentence id (what the extractive answerer reads)."""
-        ids = list(dict.fromkeys(sentence_id(p.article_id, s.start) for p in passages for s in p.sentences))
-        return self._store.sentence_embeddings(ids)
+    def retrieve(self, question: str, **options: Unpack[FilterOptions]) -> list[Passage]:
+        """The passages retrieval finds for `question`, best first (no answering). Options as `ask`'s."""
+        query = Query.of(question, **options)
+        retriever = self.as_retriever(query.filters, top_k=query.top_k)
+        return to_passages(retriever.retrieve(self.check_question(query.question)))
 
     # --- asking -----------------------------------------------------------------------------------
 
-    def ask(self, question: str, *, top_k: int | None = None, filters: MetadataFilters | None = None,
-            sources: list[str] | None = None, date_from: date | str | None = None, date_to: date | str | None = None,
-            include_undated: bool = True, standalone_question: str | None = None,
-            answerer: str | None = None) -> Answer:
+    def ask(self, question: str | Query, **options: Unpack[QueryOptions]) -> Answer:
         """Answer `question` from the articles, citing each sentence; abstain when they don't say.
 
         Restrict the articles with `filters` (llama-index `MetadataFilters`) and/or the shortcuts
         `sources` (file names or paths) and `date_from` / `date_to` (YYYY-MM-DD; undated articles are
-        kept unless `include_undated=False`). `answerer` ("extractive", "openai", "lead") overrides
-        the setting for this call.
+        kept unless `include_undated=False`); `top_k` passages are retrieved; `answerer` ("extractive",
+        "openai", "lead", or a plugin's name) overrides the setting for this call. A `Query` may be
+        passed instead of the question and options.
         """
-        *_, answer = self._answer(question, top_k, _combine(filters, sources, date_from, date_to, include_undated),
-                                  standalone_question, answerer, streaming=False)
+        *_, answer = self._answer(_query(question, options), streaming=False)
         return answer
 
-    def stream(self, question: str, *, top_k: int | None = None, filters: MetadataFilters | None = None,
-               sources: list[str] | None = None, date_from: date | str | None = None,
-               date_to: date | str | None = None, include_undated: bool = True,
-               standalone_question: str | None = None, answerer: str | None = None) -> Iterator[str | Answer]:
-        """Yield the answer's text as it is produced, then the final, checked `Answer`.
+    def stream(self, question: str | Query, **options: Unpack[QueryOptions]) -> Iterator[str | Answer]:
+        """Yield the answer's text as it is produced, then the final, checked `Answer` (options as `ask`'s).
 
         With a model, the pieces are the model's raw text as it arrives; the final Answer is what
         passed the citation check (sentences without a valid citation are gone from it), so a UI
         shows the final `answer.text` once it arrives.
         """
-        yield from self._answer(question, top_k, _combine(filters, sources, date_from, date_to, include_undated),
-                                standalone_question, answerer, streaming=True)
+        yield from self._answer(_query(question, options), streaming=True)
 
-    def _answer(self, question, top_k, filters: MetadataFilters | None, standalone_question, answerer_name,
-                streaming: bool) -> Iterator[str | Answer]:
+    def _answer(self, query: Query, streaming: bool) -> Iterator[str | Answer]:
         timings: dict[str, float] = {}
-        t0 = time.perf_counter()
-        question = self.check_question(question)
-        query = self.check_question(standalone_question) if standalone_question else question
-        corpus = self._load_corpus()
-        chosen = corpus.answerers.get(answerer_name)
-        t = time.perf_counter()
-        embedding = self._embedder.embed_query(query)
-        timings["embed_ms"] = (time.perf_counter() - t) * 1000
-        t = time.perf_counter()
-        retriever = self.as_retriever(filters, top_k=top_k)
-        passages = to_passages(retriever.retrieve(QueryBundle(query_str=query, embedding=embedding.tolist())))
-        timings["retrieve_ms"] = (time.perf_counter() - t) * 1000
-        t = time.perf_counter()
-        answer = Answer(question=question, text="", standalone_question=standalone_question, passages=passages,
-                        scope=_scope(corpus, filters))
-        try:
-            draft = yield from self._draft(chosen, query, embedding, passages, streaming)
-        except LLMUnavailable as exc:
-            answer.fallback_reason = f"{exc.message} Answered offline from the articles instead."
-            if streaming:
-                yield "\n\n"  # the offline answer follows whatever the model had sent
-            chosen = corpus.answerers.offline
-            draft = yield from self._draft(chosen, query, embedding, passages, streaming)
-        timings["answer_ms"] = (time.perf_counter() - t) * 1000
-        timings["total_ms"] = (time.perf_counter() - t0) * 1000
-        answer.text, answer.citations, answer.abstained = draft.text, draft.citations, draft.abstained
-        answer.answerer, answer.abstain_reason = chosen.name, draft.reason
-        answer.citation_check = getattr(draft, "citation_check", None)
-        answer.form, answer.direct_answer, answer.direct_citation = draft.form, draft.direct_answer, draft.direct_citation
-        answer.confidence = round(float(draft.confidence), 4)
-        if answer.abstained:
-            answer.form, answer.text = "refusal", refusal_text(answer.scope)
-        answer.timings = timings
-        yield answer
+        with _timed(timings, "total_ms"):
+            question = self.check_question(query.question)
+            asked = self.check_question(query.standalone_question) if query.standalone_question else question
+            state = self._index_state()
+            chosen = state.answerers.get(query.answerer)
+            evidence = self._evidence(asked, query, timings)
+            fallback_reason = None
+            with _timed(timings, "answer_ms"):
+                try:
+                    draft = yield from _drafted(chosen, evidence, streaming)
+                except LLMUnavailable as exc:
+                    fallback_reason = f"{exc.message} Answered offline from the articles instead."
+                    if streaming:
+                        yield "\n\n"  # the offline answer follows whatever the model had sent
+                    chosen = state.answerers.offline
+                    draft = yield from _drafted(chosen, evidence, streaming)
+        scope = _scope(state, query.filters)
+        yield Answer.from_draft(draft, question=question, answerer=chosen.name, scope=scope,
+                                refusal=refusal_text(scope), passages=evidence.passages,
+                                standalone_question=query.standalone_question, fallback_reason=fallback_reason,
+                                timings=timings)
 
-    def _draft(self, answerer: Answerer, query: str, embedding, passages: list[Passage], streaming: bool):
-        """Run the answerer (yielding text pieces when streaming); returns its Draft."""
-        sentence_embeddings = {}
-        if getattr(answerer, "uses_sentence_embeddings", True):
-            sentence_embeddings = self.sentence_embeddings(passages)
-        if not streaming:
-            return answerer.answer(query, embedding, passages, sentence_embeddings)
-        for event in stream_answer(answerer, query, embedding, passages, sentence_embeddings):
-            if isinstance(event, str):
-                yield event
-            else:
-                return event
-        raise AssertionError(f"the {answerer.name} answerer's stream ended without a Draft")
+    def evidence(self, question: str | Query, **options: Unpack[QueryOptions]) -> Evidence:
+        """What an answerer is given for `question` (options as `ask`'s): the question's embedding, the
+        retrieved passages, and their sentence embeddings once read. For fitting and inspecting answerers."""
+        query = _query(question, options)
+        asked = self.check_question(query.standalone_question or query.question)
+        return self._evidence(asked, query, {})
+
+    def _evidence(self, asked: str, query: Query, timings: dict[str, float]) -> Evidence:
+        """The question's embedding and passages (timed); sentence embeddings come when an answerer reads them."""
+        with _timed(timings, "embed_ms"):
+            embedding = self._embedder.embed_query(asked)
+        with _timed(timings, "retrieve_ms"):
+            retriever = self.as_retriever(query.filters, top_k=query.top_k)
+            passages = to_passages(retriever.retrieve(QueryBundle(query_str=asked, embedding=embedding.tolist())))
+        return Evidence(asked, embedding, passages, self._store.sentence_embeddings)
 
     # --- llama-index engines ----------------------------------------------------------------------
 
@@ -290,7 +263,7 @@ class RAG:
 
     def warm_up(self) -> None:
         """Load the index and the embedding model now, so the first question is answered quickly."""
-        self._load_corpus()
+        self._index_state()
         self._embedder.embed_query("warm up")
 
     def chat(self, answerer: str | None = None) -> "Chat":
@@ -329,22 +302,40 @@ class RAG:
                        author=meta.get("author") or None, text=text)
 
 
-def _combine(filters: MetadataFilters | None, sources: list[str] | None, date_from: date | str | None,
-             date_to: date | str | None, include_undated: bool) -> MetadataFilters | None:
-    """The one place the keyword shortcuts become `MetadataFilters` (ANDed with the caller's own)."""
-    shortcuts = metadata_filters(sources, date_from, date_to, include_undated=include_undated)
-    if filters is None or not filters.filters:
-        return shortcuts
-    if shortcuts is None:
-        return filters
-    return MetadataFilters(filters=[filters, shortcuts], condition=FilterCondition.AND)
+def _query(question: str | Query, options: QueryOptions) -> Query:
+    if isinstance(question, Query):
+        if options:
+            raise TypeError(f"ask a Query, or a question with options, not both ({', '.join(options)})")
+        return question
+    return Query.of(question, **options)
 
 
-def _scope(corpus: _Corpus, filters: MetadataFilters | None) -> str:
+@contextmanager
+def _timed(timings: dict[str, float], stage: str) -> Iterator[None]:
+    start = time.perf_counter()
+    try:
+        yield
+    finally:
+        timings[stage] = (time.perf_counter() - start) * 1000
+
+
+def _drafted(answerer: Answerer, evidence: Evidence, streaming: bool) -> Iterator[str]:
+    """Run the answerer, yielding its text pieces when streaming; returns its Draft."""
+    if not streaming:
+        return answerer.answer(evidence)
+    for event in stream_draft(answerer, evidence):
+        if not isinstance(event, Draft):
+            yield event
+        else:
+            return event
+    raise AssertionError(f"the {answerer.name} answerer's stream ended without a Draft")
+
+
+def _scope(state: IndexState, filters: MetadataFilters | None) -> str:
     """What was searched, in words (refusals name it)."""
-    total = len(corpus.articles)
+    total = len(state.articles)
     everything = f"the {total} indexed article{'s' if total != 1 else ''}"
     if filters is None or not filters.filters:
         return everything
-    matching = int(corpus.filter_index.article_mask(filters).sum())
+    matching = int(state.filter_index.article_mask(filters).sum())
     return f"the {matching} of {everything} that match the filters"

@@ -2,9 +2,14 @@
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import TYPE_CHECKING, Any, Literal
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, model_validator
+
+from rag.index.ids import legacy_article_id
+
+if TYPE_CHECKING:
+    from rag.answering.interface import Draft
 
 
 class Article(BaseModel):
@@ -41,6 +46,7 @@ class Passage(BaseModel):
 
     chunk_id: str
     article_id: str
+    chunk_index: int = Field(0, description="Which chunk of its article it is (0: the article's opening).")
     source: str
     title: str | None
     publisher: str | None
@@ -57,6 +63,7 @@ class Citation(BaseModel):
     """What one `[n]` marker in an answer points at: an exact quote from an article."""
 
     n: int
+    article_id: str = Field(description="The cited article's id (`RAG.article(article_id)` gives its text).")
     source: str
     title: str | None = None
     publisher: str | None = None
@@ -66,6 +73,22 @@ class Citation(BaseModel):
     end: int
     score: float = Field(description="How strongly the quote supports the answer, 0..1.")
     chunk_id: str
+
+    @classmethod
+    def quoting(cls, n: int, passage: Passage, start: int, end: int, score: float) -> "Citation":
+        """Citation `n`: the passage's text from article offset `start` to `end`, with the passage's ids."""
+        return cls(n=n, article_id=passage.article_id, source=passage.source, title=passage.title,
+                   publisher=passage.publisher, date=passage.date,
+                   quote=passage.text[start - passage.start:end - passage.start], start=start, end=end,
+                   score=score, chunk_id=passage.chunk_id)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _saved_before_article_ids(cls, data: Any) -> Any:
+        """A citation saved before citations carried their article id (a stored conversation) gets it."""
+        if isinstance(data, dict) and "article_id" not in data and "chunk_id" in data:
+            return data | {"article_id": legacy_article_id(data["chunk_id"])}
+        return data
 
 
 AnswerForm = Literal["direct", "sentences", "overview", "refusal", "generated"]
@@ -96,6 +119,19 @@ class Answer(BaseModel):
         None, description="For model answers: sentences kept and dropped, markers removed by the citation check.")
     passages: list[Passage] = Field(default_factory=list, description="What retrieval returned, best first.")
     timings: dict[str, float] = Field(default_factory=dict, description="Milliseconds per stage.")
+
+    @classmethod
+    def from_draft(cls, draft: Draft, *, refusal: str, **fields: Any) -> "Answer":
+        """The Answer an answerer's `Draft` makes, with the engine's `fields` (question, answerer, scope,
+        passages, timings, ...); an abstaining draft says `refusal` (the articles don't say, and what was
+        searched) whatever the answerer wrote."""
+        answer = cls(text=draft.text, citations=draft.citations, abstained=draft.abstained, form=draft.form,
+                     direct_answer=draft.direct_answer, direct_citation=draft.direct_citation,
+                     confidence=round(float(draft.confidence), 4), abstain_reason=draft.reason,
+                     citation_check=draft.citation_check, **fields)
+        if answer.abstained:
+            answer.form, answer.text = "refusal", refusal
+        return answer
 
 
 class FileProblem(BaseModel):

@@ -39,9 +39,11 @@ class Settings(BaseSettings):
                                       "Relative score keeps a decisive keyword match; see README, Retrieval.")
 
     # Answering
-    answerer: Literal["auto", "extractive", "openai", "lead"] = Field(
-        "auto", description="`auto` uses OpenAI (or a compatible server) when configured, else the offline extractive "
-                            "answerer; `lead` is a baseline for regression runs (first sentence of the best passage).")
+    answerer: str = Field(
+        "auto", min_length=1, max_length=100, pattern=r"^[\w.-]+$",
+        description="`auto` uses OpenAI (or a compatible server) when configured, else the offline extractive "
+                    "answerer; `lead` is a baseline for regression runs (first sentence of the best passage); "
+                    "any other name is a registered answerer, e.g. from a plugin (rag/answering/registry.py).")
     max_answer_sentences: int = Field(3, ge=1, le=10)
     max_question_chars: int = Field(2000, ge=10, le=100_000)
     max_file_mb: int = Field(25, ge=1, le=1000, description="Larger files are skipped with a warning (and refused as uploads).")

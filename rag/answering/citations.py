@@ -63,10 +63,7 @@ def check_answer(raw: str, passages: list[Passage]) -> Checked:
             key = (passage.article_id, start)
             if key not in numbering:
                 numbering[key] = len(citations) + 1
-                citations.append(Citation(
-                    n=numbering[key], source=passage.source, title=passage.title, publisher=passage.publisher,
-                    date=passage.date, quote=passage.text[start - passage.start:end - passage.start],
-                    start=start, end=end, score=round(score, 4), chunk_id=passage.chunk_id))
+                citations.append(Citation.quoting(numbering[key], passage, start, end, round(score, 4)))
             numbers.append(numbering[key])
         if not numbers:
             dropped += 1

@@ -1,60 +1,41 @@
-"""Answerers behind one interface, chosen by name from a registry.
+"""Answerers by name: the built-in ones, and plugins that other packages declare as entry points.
 
-An answerer turns the retrieved passages into a `Draft` (the answer text with [n] markers, its
-citations, abstained or not): `answer(question, query_embedding, passages, sentence_embeddings)`.
-One that can produce text as it goes also has `stream(...)`, yielding text pieces and then the Draft.
-
-    extractive  offline, the default: picks article sentences and cites them (answer.py)
+    extractive  offline, the default: picks article sentences and cites them (extractive.py)
     openai      a model through the openai client (OpenAI or a compatible server); its text goes
-                through the citation check (citations.py). When it fails, the engine answers with
+                through the citation check (generative.py). When it fails, the engine answers with
                 "extractive" instead and says why (Answer.fallback_reason)
-    lead        a baseline for regression runs: the first sentence of the best passage
+    lead        a baseline for regression runs: the first sentence of the best passage (lead.py)
 
-A new answerer is one `@register("name")` factory here; `RAG(answerer="name")` then uses it.
+A plugin is a package with an entry point in the `rag.answerers` group whose name is the answerer's
+name and whose object is a factory `(AnswererContext) -> Answerer` (interface.py), e.g. in its
+pyproject.toml:
+
+    [project.entry-points."rag.answerers"]
+    echo = "rag_echo:make_answerer"
+
+`RAG_ANSWERER=echo` (or `RAG(answerer="echo")`, `rag ask --answerer echo`) then selects it. Entry
+points are read only when a name is not built in, and a plugin's code is imported only when its
+answerer is first asked for. Code inside the process may also add one with `@register("name")`.
 """
 
 from __future__ import annotations
 
-import re
-from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field
-from typing import Protocol
+from collections.abc import Callable
+from importlib.metadata import entry_points
 
-import numpy as np
-
-from rag.answering.citations import check_answer, says_dont_know
-from rag.answering.extractive import Draft, ExtractiveAnswerer, LeadAnswerer
+from rag.answering.interface import Answerer, AnswererContext, AnswererFactory
 from rag.errors import SettingsError
-from rag.index.keyword import KeywordIndex
-from rag.models.openai_client import OpenAIAnswerer
-from rag.schema import Passage
-from rag.settings import Settings
 
+PLUGIN_GROUP = "rag.answerers"
 OFFLINE = "extractive"  # answers when the model cannot
+AUTO = "auto"  # the settings' default: the model when one is configured, else OFFLINE
+
+ANSWERERS: dict[str, AnswererFactory] = {}
 
 
-class Answerer(Protocol):
-    name: str
-
-    def answer(self, question: str, query_embedding: np.ndarray, passages: list[Passage],
-               sentence_embeddings: dict[str, np.ndarray]) -> Draft: ...
-
-
-@dataclass(frozen=True)
-class AnswererContext:
-    """What a factory may build an answerer from: the settings, this index state's keyword index
-    (term statistics), and the configured model (None when none is)."""
-
-    settings: Settings
-    keyword: KeywordIndex
-    model: OpenAIAnswerer | None
-
-
-ANSWERERS: dict[str, Callable[[AnswererContext], Answerer]] = {}
-
-
-def register(name: str) -> Callable[[Callable[[AnswererContext], Answerer]], Callable[[AnswererContext], Answerer]]:
-    def add(factory: Callable[[AnswererContext], Answerer]) -> Callable[[AnswererContext], Answerer]:
+def register(name: str) -> Callable[[AnswererFactory], AnswererFactory]:
+    """Decorator: `factory` builds the answerer called `name`."""
+    def add(factory: AnswererFactory) -> AnswererFactory:
         ANSWERERS[name] = factory
         return factory
     return add
@@ -62,68 +43,58 @@ def register(name: str) -> Callable[[Callable[[AnswererContext], Answerer]], Cal
 
 @register("extractive")
 def _extractive(ctx: AnswererContext) -> Answerer:
-    s = ctx.settings
-    return ExtractiveAnswerer(ctx.keyword, s.max_answer_sentences)
+    from rag.answering.extractive import ExtractiveAnswerer
+
+    return ExtractiveAnswerer(ctx.keyword, ctx.settings.max_answer_sentences)
 
 
 @register("lead")
 def _lead(ctx: AnswererContext) -> Answerer:
+    from rag.answering.lead import LeadAnswerer
+
     return LeadAnswerer()
 
 
 @register("openai")
 def _openai(ctx: AnswererContext) -> Answerer:
+    from rag.answering.generative import GenerativeAnswerer
+
     if ctx.model is None:
         raise SettingsError("The openai answerer was asked for, but no model is configured.",
                             "Set OPENAI_API_KEY, or OPENAI_BASE_URL for a compatible server.")
     return GenerativeAnswerer(ctx.model)
 
 
-@dataclass
-class GeneratedDraft(Draft):
-    """A model's answer after the citation check."""
-
-    citation_check: dict[str, int] = field(default_factory=dict)
-    form: str = "generated"
+def plugin_names() -> list[str]:
+    """Names of the answerers installed packages declare (their code is not imported)."""
+    return sorted({ep.name for ep in entry_points(group=PLUGIN_GROUP)})
 
 
-class GenerativeAnswerer:
-    """The model writes the answer; only sentences whose [n] points at a passage that supports them are kept.
-    Raises `LLMUnavailable` when the model cannot answer."""
-
-    name = "openai"
-    uses_sentence_embeddings = False
-
-    def __init__(self, model: OpenAIAnswerer) -> None:
-        self.model = model
-
-    def answer(self, question: str, query_embedding: np.ndarray, passages: list[Passage],
-               sentence_embeddings: dict[str, np.ndarray]) -> Draft:
-        messages, used = self.model.messages(question, passages)
-        return _checked(self.model.complete(messages), used)
-
-    def stream(self, question: str, query_embedding: np.ndarray, passages: list[Passage],
-               sentence_embeddings: dict[str, np.ndarray]) -> Iterator[str | Draft]:
-        """The model's raw text as it arrives, then the checked Draft (whose text may differ)."""
-        messages, used = self.model.messages(question, passages)
-        pieces = []
-        for piece in self.model.stream(messages):
-            pieces.append(piece)
-            yield piece
-        yield _checked("".join(pieces), used)
+def known_names() -> list[str]:
+    return sorted(set(ANSWERERS) | set(plugin_names()))
 
 
-def _checked(raw: str, passages: list[Passage]) -> GeneratedDraft:
-    checked = check_answer(raw, passages)
-    if checked.abstained:
-        reason = ("the model found no support in the passages" if says_dont_know(raw)
-                  else "no sentence of the model's answer carried a valid citation")
-        return GeneratedDraft("", [], True, 0.0, reason=reason, citation_check=checked.stats)
-    return GeneratedDraft(checked.text, checked.citations, False, 0.0, citation_check=checked.stats)
+def check_name(name: str) -> None:
+    """SettingsError, listing the known names, unless `name` is `auto` or a known answerer."""
+    if name != AUTO and name not in ANSWERERS and name not in plugin_names():
+        raise SettingsError(f"Unknown answerer {name!r}.", f"Use one of: {', '.join([AUTO, *known_names()])}.")
+
+
+def factory(name: str) -> AnswererFactory:
+    """The factory of the answerer called `name`: registered here, else loaded from its entry point."""
+    if name not in ANSWERERS:
+        check_name(name)
+        point = next(ep for ep in entry_points(group=PLUGIN_GROUP) if ep.name == name)
+        try:
+            ANSWERERS[name] = point.load()
+        except Exception as exc:  # a broken plugin is a configuration problem, named as such
+            raise SettingsError(f"The answerer plugin {name!r} ({point.value}) could not be loaded: {exc}",
+                                "Reinstall the package that provides it, or choose another answerer.") from exc
+    return ANSWERERS[name]
 
 
 class Answerers:
-    """The registry's answerers for one index state, built on first use."""
+    """The answerers of one index state, each built on first use."""
 
     def __init__(self, context: AnswererContext) -> None:
         self.context = context
@@ -134,24 +105,14 @@ class Answerers:
         is configured, else extractive)."""
         name = name or self.context.settings.effective_answerer()
         if name not in self._built:
-            factory = ANSWERERS.get(name)
-            if factory is None:
-                raise SettingsError(f"Unknown answerer {name!r}.", f"Use one of: {', '.join(ANSWERERS)}.")
-            self._built[name] = factory(self.context)
+            answerer = factory(name)(self.context)
+            if not isinstance(answerer, Answerer):
+                raise SettingsError(f"The answerer factory for {name!r} returned {type(answerer).__name__}, "
+                                    "which has no `name` and `answer(evidence)`.",
+                                    "See README, Answerer plugins.")
+            self._built[name] = answerer
         return self._built[name]
 
     @property
     def offline(self) -> Answerer:
         return self.get(OFFLINE)
-
-
-def stream_answer(answerer: Answerer, question: str, query_embedding: np.ndarray, passages: list[Passage],
-                  sentence_embeddings: dict[str, np.ndarray]) -> Iterator[str | Draft]:
-    """Text pieces, then the Draft: the answerer's own stream, or its answer cut after each citation."""
-    stream = getattr(answerer, "stream", None)
-    if stream is not None:
-        yield from stream(question, query_embedding, passages, sentence_embeddings)
-        return
-    draft = answerer.answer(question, query_embedding, passages, sentence_embeddings)
-    yield from (re.findall(r"(?s).+?\[\d+\]\s*|.+$", draft.text) if not draft.abstained else [draft.text])
-    yield draft

@@ -34,11 +34,6 @@ _CHROMA_SEGMENT = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[
 GENERATION_FILE = "rag-generation"
 
 
-def sentence_id(article_id: str, start: int) -> str:
-    """Id of a sentence record: one per sentence of an article, shared by the chunks that overlap on it."""
-    return f"{article_id}@{start}"
-
-
 def rebuild_hint(settings: Settings) -> str:
     return (f"Rebuild it with `rag ingest --rebuild` (or RAG(...).ingest(rebuild=True)), "
             f"or point persist_dir somewhere else than {str(settings.persist_dir)!r}.")

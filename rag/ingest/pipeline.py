@@ -19,7 +19,8 @@ from typing import Any
 import numpy as np
 
 from rag.errors import DocumentError
-from rag.index.store import INDEX_FORMAT, Store, sentence_id
+from rag.index import ids
+from rag.index.store import INDEX_FORMAT, Store
 from rag.ingest.clean import clean_document
 from rag.ingest.load import list_article_files, parse_document, read_bytes
 from rag.ingest.split import split_article
@@ -70,7 +71,7 @@ def ingest(settings: Settings, store: Store, embedder: Embedder, progress: Progr
         pending.clear()
 
     for path in files:
-        article_id = path.relative_to(docs_dir).as_posix()
+        article_id = ids.article_id(path, docs_dir)
         seen.add(article_id)
         if progress:
             progress(done, len(files), f"Reading {article_id}{rate.status(done)}")
@@ -202,7 +203,7 @@ def _article_write(item: _Prepared, chunk_vectors: np.ndarray, sentence_vectors:
         )
         for chunk, vector in zip(chunks, chunk_vectors)
     ]
-    sentence_ids = [sentence_id(article.id, s) for s, _ in spans]
+    sentence_ids = [ids.sentence_id(article.id, s) for s, _ in spans]
     sentence_metas = [{"article_id": article.id, "start": s, "end": e} for s, e in spans]
     record = base | {"hash": item.digest, "chunks": len(chunks), "sentences": len(spans),
                      "author": article.author or "", "chars": len(article.text), "ingested_at": time.time()}

@@ -11,6 +11,7 @@ import re
 from functools import lru_cache
 
 from rag.environment import NLTK_CACHE
+from rag.index import ids
 from rag.ingest.tokens import _encoding, count_tokens
 from rag.schema import Article, Chunk, Sentence
 
@@ -94,7 +95,7 @@ def split_article(article: Article, chunk_tokens: int, overlap_tokens: int) -> l
         members = sentences[first:last + 1]
         start, end = members[0].start, members[-1].end
         chunks.append(Chunk(
-            id=f"{article.id}#{len(chunks)}", article_id=article.id, index=len(chunks),
+            id=ids.chunk_id(article.id, len(chunks)), article_id=article.id, index=len(chunks),
             start=start, end=end, text=article.text[start:end], sentences=members,
         ))
         if last + 1 >= len(sentences):

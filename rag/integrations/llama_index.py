@@ -32,7 +32,7 @@ if TYPE_CHECKING:
 
 def citation_node(citation: Citation) -> NodeWithScore:
     """A citation as a llama-index node: the quote, with its offsets in the article's cleaned text."""
-    article_id = citation.chunk_id.rsplit("#", 1)[0]  # chunk ids are "<article id>#<n>"
+    article_id = citation.article_id
     node = TextNode(
         id_=f"{citation.chunk_id}@{citation.start}", text=citation.quote,
         start_char_idx=citation.start, end_char_idx=citation.end,

@@ -16,7 +16,7 @@ def test_austin_question_is_answered_with_exact_cited_quotes(bot):
     assert answer.citations, "an answer always cites"
     for citation in answer.citations:
         assert f"[{citation.n}]" in answer.text
-        article = bot.article(citation.source.split("/")[-1])
+        article = bot.article(citation.article_id)
         assert article.text[citation.start:citation.end] == citation.quote, "quote is an exact span"
         assert 0.0 <= citation.score <= 1.0
         assert citation.title

@@ -35,7 +35,7 @@ def test_any_question_gets_an_answer_or_a_clear_error(bot, question):
         return
     assert isinstance(answer, Answer)
     for c in answer.citations:
-        assert bot.article(c.source.split("/")[-1]).text[c.start:c.end] == c.quote
+        assert bot.article(c.article_id).text[c.start:c.end] == c.quote
 
 
 @pytest.mark.parametrize("question", [

@@ -34,7 +34,7 @@ def llm_bot(seed_index, server):
 
 def assert_exact_quotes(bot: RAG, answer: Answer) -> None:
     for c in answer.citations:
-        assert bot.article(c.source.split("/")[-1]).text[c.start:c.end] == c.quote
+        assert bot.article(c.article_id).text[c.start:c.end] == c.quote
 
 
 def test_a_good_model_answer_comes_back_checked_and_cited(llm_bot, server):

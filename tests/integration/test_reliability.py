@@ -86,7 +86,7 @@ def test_questions_during_an_ingest_see_old_or_new_articles_never_an_error(docs_
     assert len(answers) > 5
     for answer in answers:
         for c in answer.citations:
-            article_id = c.source.split("/")[-1]
+            article_id = c.article_id
             assert any(text[c.start:c.end] == c.quote for text in versions[article_id]), c
 
 

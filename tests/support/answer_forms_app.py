@@ -35,7 +35,7 @@ class Articles:
 def cite(n: int, article_id: str, quote: str) -> Citation:
     start = TEXTS[article_id].index(quote)
     title, publisher, date = META[article_id]
-    return Citation(n=n, source=f"seeds/{article_id}", title=title, publisher=publisher, date=date, quote=quote,
+    return Citation(n=n, article_id=article_id, source=f"seeds/{article_id}", title=title, publisher=publisher, date=date, quote=quote,
                     start=start, end=start + len(quote), score=0.9, chunk_id=f"{article_id}#0")
 
 

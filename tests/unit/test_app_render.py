@@ -30,7 +30,7 @@ ARTICLES = [
 
 def citation(n: int, quote: str, article: str = "a.txt", title: str = "Austin snubbed") -> Citation:
     start = ARTICLE_TEXT.index(quote) if article == "a.txt" else 0
-    return Citation(n=n, source=f"seeds/{article}", title=title, publisher="AP", date="2023-05-30", quote=quote,
+    return Citation(n=n, article_id=article, source=f"seeds/{article}", title=title, publisher="AP", date="2023-05-30", quote=quote,
                     start=start, end=start + len(quote), score=0.9, chunk_id=f"{article}#0")
 
 
@@ -143,7 +143,7 @@ def test_direct_form_puts_the_short_answer_first():
 
 
 def test_overview_form_shows_which_article_says_what():
-    other = Citation(n=2, source="seeds/b.txt", title="Older story", date="2022-02-01", quote="Something else.",
+    other = Citation(n=2, article_id="b.txt", source="seeds/b.txt", title="Older story", date="2022-02-01", quote="Something else.",
                      start=0, end=16, score=0.8, chunk_id="b.txt#0")
     at = draw(Answer(question="What happened?", text=f"{QUOTE_1} [1] Something else. [2]", form="overview",
                      citations=[citation(1, QUOTE_1), other]))

@@ -6,11 +6,11 @@ from llama_index.core.base.response.schema import Response
 from llama_index.core.schema import NodeRelationship
 from llama_index.core.vector_stores import FilterCondition, FilterOperator, MetadataFilter, MetadataFilters
 
-from rag.engine import _combine
 from rag.integrations.llama_index import to_response
+from rag.query import Query
 from rag.schema import Answer, Citation
 
-CITATION = Citation(n=1, source="seeds/003_x.txt", title="Blinken in Beijing", publisher="BBC", date="2023-06-19",
+CITATION = Citation(n=1, article_id="003_x.txt", source="seeds/003_x.txt", title="Blinken in Beijing", publisher="BBC", date="2023-06-19",
                     quote="Blinken met Xi Jinping.", start=120, end=143, score=0.8, chunk_id="003_x.txt#2")
 
 
@@ -34,9 +34,16 @@ def test_a_refusal_has_no_source_nodes():
     assert response.source_nodes == [] and response.metadata["abstained"] is True
 
 
-def test_keyword_shortcuts_and_caller_filters_are_anded():
+def test_keyword_shortcuts_and_caller_filters_are_anded_in_one_query_object():
     mine = MetadataFilters(filters=[MetadataFilter(key="publisher", operator=FilterOperator.EQ, value="BBC")])
-    assert _combine(None, None, None, None, True) is None
-    assert _combine(mine, None, None, None, True) is mine
-    both = _combine(mine, ["a.txt"], None, None, True)
-    assert both.condition == FilterCondition.AND and both.filters[0] is mine
+    assert Query.of("q").filters is None
+    assert Query.of("q", filters=mine).filters is mine
+    query = Query.of("q", filters=mine, sources=["a.txt"], top_k=3, answerer="lead")
+    assert query.filters.condition == FilterCondition.AND and query.filters.filters[0] is mine
+    assert (query.question, query.top_k, query.answerer) == ("q", 3, "lead")
+
+
+def test_a_citation_saved_before_citations_carried_article_ids_still_loads():
+    saved = CITATION.model_dump(mode="json")
+    del saved["article_id"]
+    assert Citation.model_validate(saved) == CITATION
