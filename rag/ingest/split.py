@@ -12,7 +12,7 @@ from functools import lru_cache
 
 from rag.environment import NLTK_CACHE
 from rag.index import ids
-from rag.ingest.tokens import _encoding, count_tokens
+from rag.ingest.tokens import count_tokens, encoding as token_encoding
 from rag.schema import Article, Chunk, Sentence
 
 
@@ -49,7 +49,7 @@ def bounded_spans(text: str, start: int, end: int, max_tokens: int) -> list[tupl
     cut falls on the last space before the limit when there is one."""
     pieces: list[tuple[Sentence, int]] = []
     window = max_tokens * 8  # characters: more than max_tokens tokens of any ordinary text
-    encoding = _encoding()
+    encoding = token_encoding()
     pos = start
     while pos < end:
         stop = min(end, pos + window)

@@ -10,7 +10,7 @@ ENCODING = "cl100k_base"
 
 
 @lru_cache(maxsize=1)
-def _encoding():
+def encoding():
     offline()  # TIKTOKEN_CACHE_DIR before tiktoken looks for it
     import tiktoken
 
@@ -18,4 +18,4 @@ def _encoding():
 
 
 def count_tokens(text: str) -> int:
-    return len(_encoding().encode(text, disallowed_special=()))
+    return len(encoding().encode(text, disallowed_special=()))
