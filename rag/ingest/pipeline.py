@@ -90,12 +90,13 @@ def ingest(settings: Settings, store: Store, embedder: Embedder, progress: Progr
             article = clean_document(raw, article_id, (docs_dir / article_id).as_posix())
             if not article.text.strip():
                 raise DocumentError(f"{article_id} has no article text after cleaning.")
+            prepared = _prepare(article, digest, settings)
         except DocumentError as exc:
             log.warning("skipped %s: %s", article_id, exc)
             report.failed.append(FileProblem(file=article_id, reason=str(exc)))
             done += 1
             continue
-        pending.append(_prepare(article, digest, settings))
+        pending.append(prepared)
         if sum(len(p.spans) for p in pending) >= EMBED_BATCH_SENTENCES:
             flush()
     flush()
@@ -146,6 +147,12 @@ class _Prepared:
 
 def _prepare(article: Article, digest: str, settings: Settings) -> _Prepared:
     chunks = split_article(article, settings.chunk_tokens, settings.chunk_overlap_tokens)
+    # Embedding is most of a file's cost and grows with its chunks: the cap bounds one file's time and memory
+    # (a 5 MB text file was 7,188 chunks, 342 s and 1.4 GB before it).
+    if len(chunks) > settings.max_chunks_per_article:
+        raise DocumentError(f"{article.id} is too long for one article: {len(chunks):,} chunks, over the "
+                            f"{settings.max_chunks_per_article:,} allowed, so it was skipped.",
+                            "Split it into several files, or raise RAG_MAX_CHUNKS_PER_ARTICLE.")
     # Each sentence is embedded once, even where chunks overlap; the answerer reads these at question time.
     spans = sorted({(s.start, s.end) for c in chunks for s in c.sentences})
     return _Prepared(article, digest, chunks, spans)
