@@ -51,6 +51,22 @@ def list_article_files(docs_dir: Path) -> list[Path]:
     return files
 
 
+def unicode_name(name: str) -> str:
+    """`name` as valid Unicode: bytes of a file name that are not UTF-8 (which Python keeps as lone
+    surrogates, and which neither the index nor JSON can hold) written as \\udcXX."""
+    return name.encode("utf-8", "backslashreplace").decode("utf-8")
+
+
+def check_name(path: Path) -> None:
+    """The index stores ids and paths as UTF-8: a file whose path is not (a name saved in another
+    charset) cannot be stored, so it is skipped with a reason rather than crash the ingest."""
+    try:
+        str(path).encode("utf-8")
+    except UnicodeEncodeError:
+        raise DocumentError(f"{unicode_name(str(path))} has a name that is not valid UTF-8, so it was skipped.",
+                            "Rename the file (or its folder) in UTF-8, as current systems save names.") from None
+
+
 def read_bytes(path: Path, max_bytes: int, docs_dir: Path | None = None) -> bytes:
     """The file's bytes; a file that cannot be read (gone since the folder was listed, no permission,
     an I/O error) is a DocumentError, so the ingest skips it with the reason and goes on. So is a

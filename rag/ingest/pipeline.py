@@ -21,7 +21,7 @@ import numpy as np
 from rag.errors import DocumentError
 from rag.index.store import INDEX_FORMAT, Store, sentence_id
 from rag.ingest.clean import clean_document
-from rag.ingest.load import list_article_files, parse_document, read_bytes
+from rag.ingest.load import check_name, list_article_files, parse_document, read_bytes, unicode_name
 from rag.ingest.split import split_article
 from rag.models.embedder import EMBEDDING_MODEL_NAME, Embedder
 from rag.retrieval.dates import date_int
@@ -75,6 +75,7 @@ def ingest(settings: Settings, store: Store, embedder: Embedder, progress: Progr
         if progress:
             progress(done, len(files), f"Reading {article_id}{rate.status(done)}")
         try:
+            check_name(docs_dir / article_id)
             data = read_bytes(path, settings.max_file_mb * 1_000_000, docs_dir)
             digest = content_hash(data, settings)
             previous = indexed.get(article_id)
@@ -92,8 +93,10 @@ def ingest(settings: Settings, store: Store, embedder: Embedder, progress: Progr
                 raise DocumentError(f"{article_id} has no article text after cleaning.")
             prepared = _prepare(article, digest, settings)
         except DocumentError as exc:
-            log.warning("skipped %s: %s", article_id, exc)
-            report.failed.append(FileProblem(file=article_id, reason=str(exc)))
+            # The report carries the skip to the user (the CLI prints it, made safe for the terminal); at
+            # WARNING, Python's last-resort handler also wrote it raw to stderr, escape sequences and all.
+            log.info("skipped %r: %s", article_id, exc)
+            report.failed.append(FileProblem(file=unicode_name(article_id), reason=str(exc)))
             done += 1
             continue
         pending.append(prepared)
