@@ -197,12 +197,19 @@ def test_file_names_with_markup_and_terminal_escapes_are_printed_as_written(tmp_
     (docs / "a[" / "]empty.txt").write_text("")
     (docs / "[bold]loud.txt").write_bytes(b"\x7fELF\x00\x00binary")
     (docs / "\x1b[2J\x1b]0;pwned\x07evil.txt").write_text("")
+    (docs / "\x1b]0;pwned\x07bridge.txt").write_text("Bridge news\n\nThe old bridge over the river closed on "
+                                                     "Friday because its cables had rusted.\n")
+    (docs / os.fsdecode(b"caf\xe9.txt")).write_text("A name saved in Latin-1, not UTF-8.\n")
     code, out, err = _rag("ingest", str(docs), "--persist-dir", str(tmp_path / "vs"), cwd=tmp_path)
     assert code == 0 and "Traceback" not in err and "MarkupError" not in err, err
-    assert "1 added" in out and "3 failed" in out
+    assert "2 added" in out and "4 failed" in out
     assert "skipped a[/]empty.txt: a[/]empty.txt has no article text" in err
     assert "skipped [bold]loud.txt: [bold]loud.txt looks like a binary file" in err
     assert "skipped \\x1b[2J\\x1b]0;pwned\\x07evil.txt:" in err, "controls shown as escapes, so the file can be found"
+    assert "skipped caf\\udce9.txt:" in err and "not valid UTF-8" in err
+
+    code, out, err = _rag("ask", "Why did the old bridge close?", cwd=tmp_path, RAG_PERSIST_DIR=str(tmp_path / "vs"))
+    assert code == 0 and "\\x1b]0;pwned\\x07bridge.txt" in out, out + err  # the citation's source
 
 
 def test_markup_in_settings_and_folder_names_is_printed_as_written(tmp_path):
