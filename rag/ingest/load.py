@@ -133,7 +133,7 @@ def parse_document(path: Path, data: bytes) -> RawDocument:
         raw = _read_pdf(path, data, budget)
         encoding = None
     else:
-        text, encoding = _decode_text(path, data)
+        text, encoding = decode_text(path, data)
         if suffix in (".html", ".htm"):
             raw = _read_html(text, budget)
         elif suffix == ".md":
@@ -145,7 +145,7 @@ def parse_document(path: Path, data: bytes) -> RawDocument:
     return raw
 
 
-def _decode_text(path: Path, data: bytes) -> tuple[str, str | None]:
+def decode_text(path: Path, data: bytes) -> tuple[str, str | None]:
     """The text, and the charset it was decoded from when that was not UTF-8 (None for UTF-8)."""
     text, encoding = _decode_with_bom(path, data)
     if text is not None:
@@ -209,7 +209,7 @@ def _reads_as_text(text: str, sample: int = 200_000) -> bool:
 
 
 def _binary(path: Path) -> DocumentError:
-    return DocumentError(f"{path.name} looks like a binary file, not text, so it was skipped.",
+    return DocumentError(f"{path.name} looks like a binary file, not text.",
                          "Add articles as .txt, .md, .html or .pdf files.")
 
 

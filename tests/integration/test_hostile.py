@@ -127,6 +127,17 @@ def test_uploads_have_a_type_allowlist_and_a_size_cap(tmp_path):
     assert saved.parent == tmp_path and saved.name == "evil name.md"
 
 
+def test_uploads_in_utf16_are_saved_and_binaries_refused_in_plain_words(tmp_path):
+    from rag.ingest.library import save_document
+
+    text = "Markets in Zürich rallied\n\nThe franc fell on Tuesday, traders said.\n"
+    saved = save_document(tmp_path, "notepad.txt", text.encode("utf-16"), 10_000)  # Notepad's "Unicode"
+    assert parse_document(saved, saved.read_bytes()).text == text
+    with pytest.raises(DocumentError, match="looks like a binary file, not text") as caught:
+        save_document(tmp_path, "program.txt", Path(sys.executable).read_bytes()[:5000], 10_000)
+    assert "NUL" not in str(caught.value)
+
+
 def test_an_upload_never_overwrites_an_article_without_being_asked_to(tmp_path):
     from rag.ingest.library import safe_filename, save_document
 
