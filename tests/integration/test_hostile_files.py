@@ -140,3 +140,19 @@ def test_the_token_count_refuses_only_articles_the_exact_count_would(cap):
             assert exact > cap, f"refused at {exact} chunks: {exc}"
             continue
         assert exact <= cap
+
+
+def test_an_ingest_that_skips_its_only_file_reports_why(tmp_path):
+    """A folder holding just the over-long file ended in "No articles are indexed ... run rag ingest", the
+    reason lost; the report now says why, and questions still say that nothing is indexed."""
+    from rag.errors import NotIngestedError
+
+    docs = tmp_path / "docs"
+    docs.mkdir()
+    (docs / "archive.txt").write_text(_long_text(300))
+    bot = RAG(docs_dir=docs, persist_dir=tmp_path / "vs", max_chunks_per_article=3)
+    report = bot.ingest()
+    assert report.added == [] and [p.file for p in report.failed] == ["archive.txt"]
+    assert "too long for one article" in report.failed[0].reason
+    with pytest.raises(NotIngestedError):
+        bot.ask("Where was the accord signed?")
