@@ -14,6 +14,7 @@ from rich.markup import escape
 from rich.table import Table
 
 from rag.errors import RagError
+from rag.ingest.load import unicode_name
 
 app = typer.Typer(add_completion=False, no_args_is_help=True,
                   help="Ask questions about a folder of news articles; every answer cites its sources.")
@@ -31,7 +32,7 @@ _CONTROLS_AND_BREAKS = re.compile(r"[\x00-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u206
 def printable(text: object, *, one_line: bool = False) -> str:
     """`text` with terminal controls (and line breaks, for `one_line`) written as escapes, and lone
     surrogates (from file names that are not valid UTF-8) as \\udcXX, which would not encode."""
-    text = str(text).encode("utf-8", "backslashreplace").decode("utf-8")
+    text = unicode_name(str(text))
     controls = _CONTROLS_AND_BREAKS if one_line else _CONTROLS
     return controls.sub(lambda m: m.group().encode("unicode_escape").decode("ascii"), text)
 

@@ -184,7 +184,7 @@ _BOMS = ((codecs.BOM_UTF32_LE, "utf-32"), (codecs.BOM_UTF32_BE, "utf-32"),
 def _decode_with_bom(path: Path, data: bytes) -> tuple[str | None, str | None]:
     """UTF-16 or UTF-32 text with a byte-order mark (Windows Notepad's "Unicode"), else (None, None).
     Such text is full of NUL bytes, so it is decoded before the binary check; a binary that merely starts
-    with a BOM-like pair fails to decode or decodes to NUL characters, and is refused."""
+    with a BOM-like pair fails to decode or decodes to characters prose never holds, and is refused."""
     for bom, encoding in _BOMS:
         if data.startswith(bom):
             try:
@@ -198,7 +198,7 @@ def _decode_with_bom(path: Path, data: bytes) -> tuple[str | None, str | None]:
 
 
 # Characters that prose never holds: controls other than line breaks and tabs, private-use and
-# unassigned code points. Random bytes decoded as UTF-16 are about 10% of these; real text, none.
+# unassigned code points. Random UTF-16 is about 13% of these; the 2,225 BBC articles, none.
 _NOT_TEXT = frozenset(("Cc", "Co", "Cn", "Cs"))
 
 
@@ -210,7 +210,7 @@ def _reads_as_text(text: str, sample: int = 200_000) -> bool:
 
 def _binary(path: Path) -> DocumentError:
     return DocumentError(f"{path.name} looks like a binary file, not text.",
-                         "Add articles as .txt, .md, .html or .pdf files.")
+                         "Save the article as text (UTF-8) or PDF, then add it again.")
 
 
 # Linear time on any input: a bracket or parenthesis group cannot contain another bracket or
