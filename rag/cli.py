@@ -2,20 +2,44 @@
 
 from __future__ import annotations
 
+import re
 import sys
 from pathlib import Path
 from typing import Annotated, Optional
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
 
 from rag.errors import RagError
+from rag.ingest.load import unicode_name
 
 app = typer.Typer(add_completion=False, no_args_is_help=True,
                   help="Ask questions about a folder of news articles; every answer cites its sources.")
 console = Console()
 err = Console(stderr=True, soft_wrap=True)  # paths in messages stay whole
+
+
+# Terminal controls a file name, setting or article may carry: C0/C1 controls (ESC starts the ANSI
+# sequences that recolour, retitle or clear a terminal; CR overwrites a line) and the bidirectional
+# overrides that make text read other than it is. Shown as their escape (\x1b), so a file stays findable.
+_CONTROLS = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]")
+_CONTROLS_AND_BREAKS = re.compile(r"[\x00-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]")
+
+
+def printable(text: object, *, one_line: bool = False) -> str:
+    """`text` with terminal controls (and line breaks, for `one_line`) written as escapes, and lone
+    surrogates (from file names that are not valid UTF-8) as \\udcXX, which would not encode."""
+    text = unicode_name(str(text))
+    controls = _CONTROLS_AND_BREAKS if one_line else _CONTROLS
+    return controls.sub(lambda m: m.group().encode("unicode_escape").decode("ascii"), text)
+
+
+def shown(text: object, *, one_line: bool = False) -> str:
+    """`printable(text)` for a Rich string with markup: `[`...`]` in it is kept as written, never read
+    as a style (`a[/].txt` crashed the CLI). Every user-supplied string printed with markup goes through it."""
+    return escape(printable(text, one_line=one_line))
 
 
 def _bot(**overrides):
@@ -25,9 +49,9 @@ def _bot(**overrides):
 
 
 def _fail(exc: RagError) -> None:
-    err.print(f"[bold red]error:[/] {exc.message}")
+    err.print(f"[bold red]error:[/] {shown(exc.message)}")
     if exc.hint:
-        err.print(f"[dim]{exc.hint}[/]")
+        err.print(f"[dim]{shown(exc.hint)}[/]")
     raise typer.Exit(2)
 
 
@@ -48,14 +72,14 @@ def ingest(
 
             def progress(done: int, total: int, current: str) -> None:
                 # `current` ends with articles and chunks per second and the time left, once known.
-                bar.update(task, completed=done, total=total, description=current or "Ingesting")
+                bar.update(task, completed=done, total=total, description=shown(current or "Ingesting"))
 
             report = bot.ingest(docs_dir, rebuild=rebuild, progress=progress)
     except RagError as exc:
         _fail(exc)
     for problem in report.failed:
-        err.print(f"[yellow]skipped[/] {problem.file}: {problem.reason}")
-    console.print(report.summary(), soft_wrap=True)  # one line even when piped to a log
+        err.print(f"[yellow]skipped[/] {shown(problem.file, one_line=True)}: {shown(problem.reason, one_line=True)}")
+    console.print(report.summary(), soft_wrap=True, markup=False)  # one line even when piped to a log
 
 
 @app.command()
@@ -83,13 +107,14 @@ def ask(
 
 def _print_answer(answer) -> None:
     style = "yellow" if answer.abstained else "bold"
-    console.print(answer.text, style=style, markup=False, highlight=False)
+    console.print(printable(answer.text), style=style, markup=False, highlight=False)
     if answer.fallback_reason:
-        err.print(f"[yellow]note:[/] {answer.fallback_reason}")
+        err.print(f"[yellow]note:[/] {shown(answer.fallback_reason)}")
     for c in answer.citations:
         label = " · ".join(x for x in (c.title, c.publisher, c.date) if x)
-        console.print(f"\n[{c.n}] {label}\n    {c.source} (chars {c.start}-{c.end})", markup=False, highlight=False)
-        console.print(f'    "{c.quote}"', style="dim", markup=False, highlight=False)
+        console.print(f"\n[{c.n}] {printable(label, one_line=True)}\n    {printable(c.source, one_line=True)} "
+                      f"(chars {c.start}-{c.end})", markup=False, highlight=False)
+        console.print(f'    "{printable(c.quote)}"', style="dim", markup=False, highlight=False)
 
 
 @app.command()
@@ -110,10 +135,10 @@ def chat() -> None:
         try:
             answer = conversation.ask(question)
         except RagError as exc:
-            err.print(f"[red]{exc}[/]")
+            err.print(f"[red]{shown(exc)}[/]")
             continue
         if answer.standalone_question:
-            err.print(f"[dim](searched for: {answer.standalone_question})[/]")
+            err.print(f"[dim](searched for: {shown(answer.standalone_question)})[/]")
         _print_answer(answer)
 
 
@@ -125,7 +150,7 @@ def config() -> None:
     try:
         settings = Settings()
     except Exception as exc:  # pydantic's message names the field and the bad value
-        err.print(f"[bold red]error:[/] invalid settings: {exc}")
+        err.print(f"[bold red]error:[/] invalid settings: {shown(exc)}")
         raise typer.Exit(2)
     table = Table("concern", "setting", "value", "environment variable")
     for group, values in settings.grouped().items():
@@ -135,7 +160,7 @@ def config() -> None:
                 env = "(derived)"
             else:
                 env = field.validation_alias if isinstance(field.validation_alias, str) else f"RAG_{name.upper()}"
-            table.add_row(group if n == 0 else "", name, str(value), env, end_section=n == len(values) - 1)
+            table.add_row(group if n == 0 else "", name, shown(value), env, end_section=n == len(values) - 1)
     console.print(table)
 
 
@@ -188,7 +213,7 @@ def eval_command(
     except RagError as exc:
         _fail(exc)
     record, verdict = run.record, run.verdict
-    table = Table("metric", "value", "baseline", "delta", title=f"{qa_file.name} · {record.answerer} · k={k}")
+    table = Table("metric", "value", "baseline", "delta", title=shown(f"{qa_file.name} · {record.answerer} · k={k}"))
     for name, (now, was) in verdict.deltas.items():
         style = "red" if name in verdict.regressions or name in verdict.below_threshold else None
         table.add_row(name, f"{now:.3f}", "" if was is None else f"{was:.3f}",
@@ -202,10 +227,10 @@ def eval_command(
     for name, (now, was) in verdict.regressions.items():
         console.print(f"[red]regressed:[/] {name} {was:.3f} -> {now:.3f} (tolerance {tolerance})")
     if verdict.flipped:
-        console.print(f"[red]flipped from pass to fail ({len(verdict.flipped)}):[/] {', '.join(verdict.flipped)}")
+        console.print(f"[red]flipped from pass to fail ({len(verdict.flipped)}):[/] {shown(', '.join(verdict.flipped))}")
     if verdict.fixed:
-        console.print(f"[green]fixed ({len(verdict.fixed)}):[/] {', '.join(verdict.fixed)}")
-    console.print(f"Run record: {run.saved}\nReport: {run.report}")
+        console.print(f"[green]fixed ({len(verdict.fixed)}):[/] {shown(', '.join(verdict.fixed))}")
+    console.print(f"Run record: {printable(run.saved)}\nReport: {printable(run.report)}", markup=False, highlight=False)
     console.print("[bold red]FAILED[/]" if verdict.failed else "[bold green]PASSED[/]")
     if verdict.failed:
         raise typer.Exit(1)
@@ -215,7 +240,7 @@ def main() -> None:
     try:
         app()
     except RagError as exc:  # anything a command did not catch itself
-        err.print(f"[bold red]error:[/] {exc}")
+        err.print(f"[bold red]error:[/] {shown(exc)}")
         sys.exit(2)
 
 

@@ -104,7 +104,10 @@ class RAG:
                 self._store.wipe()
             report = ingest(self.settings, self._store, self._embedder, progress)
             self._state = None
-            self._index_state()
+            try:
+                self._index_state()
+            except NotIngestedError:  # every file was skipped: the report says why (questions still say so)
+                pass
             self._store.bump_generation()  # other processes reading this index reload it (Store.is_stale)
         return report
 

@@ -47,6 +47,10 @@ class Settings(BaseSettings):
     max_answer_sentences: int = Field(3, ge=1, le=10)
     max_question_chars: int = Field(2000, ge=10, le=100_000)
     max_file_mb: int = Field(25, ge=1, le=1000, description="Larger files are skipped with a warning (and refused as uploads).")
+    max_chunks_per_article: int = Field(
+        500, ge=1, le=1_000_000, description="An article that splits into more chunks is skipped with a reason: "
+                                             "it bounds one file's embedding time and memory (500 chunks: about "
+                                             "350 KB of English text).")
 
     # LLM path (issue 3). The key is a secret: it is never printed.
     openai_api_key: SecretStr | None = Field(None, validation_alias="OPENAI_API_KEY")
@@ -101,7 +105,8 @@ class Settings(BaseSettings):
 # RAG_* variable names stay as they were, so every existing .env and environment keeps working.
 GROUPS: dict[str, tuple[str, ...]] = {
     "index": ("docs_dir", "persist_dir", "collection", "chroma_host", "chroma_port", "chunk_tokens",
-              "chunk_overlap_tokens", "embed_batch_size", "model_cache_dir", "max_file_mb"),
+              "chunk_overlap_tokens", "embed_batch_size", "model_cache_dir", "max_file_mb",
+              "max_chunks_per_article"),
     "retrieval": ("top_k", "candidate_k", "fusion"),
     "answer": ("answerer", "answerer_in_effect", "max_answer_sentences", "max_question_chars"),
     "model": ("openai_api_key", "openai_base_url", "openai_model", "openai_timeout", "openai_max_retries",

@@ -8,7 +8,7 @@ import re
 from pathlib import Path
 
 from rag.errors import DocumentError
-from rag.ingest.load import SUPPORTED_SUFFIXES
+from rag.ingest.load import SUPPORTED_SUFFIXES, decode_text
 
 
 def safe_filename(name: str) -> str:
@@ -41,13 +41,8 @@ def save_document(docs_dir: Path, filename: str, data: bytes, max_bytes: int, *,
     if suffix == ".pdf":
         if not data.startswith(b"%PDF"):
             raise DocumentError(f"{name} does not look like a PDF (no %PDF header).")
-    elif b"\x00" in data:
-        raise DocumentError(f"{name} looks binary (it contains NUL bytes), not a text article.")
-    else:
-        try:
-            data.decode("utf-8-sig")
-        except UnicodeDecodeError:
-            raise DocumentError(f"{name} is not valid UTF-8 text.", "Re-save it as UTF-8.") from None
+    else:  # the ingest's own check: UTF-8, UTF-16/32 with a BOM or a detected charset; binaries refused
+        decode_text(Path(name), data)
     docs_dir.mkdir(parents=True, exist_ok=True)
     target = docs_dir / name
     exists = DocumentError(f"An article named {name} is already in {str(docs_dir)!r}.",

@@ -22,8 +22,9 @@ from rag.errors import DocumentError
 from rag.index import ids
 from rag.index.store import INDEX_FORMAT, Store
 from rag.ingest.clean import clean_document
-from rag.ingest.load import list_article_files, parse_document, read_bytes
+from rag.ingest.load import check_name, list_article_files, parse_document, read_bytes, unicode_name
 from rag.ingest.split import split_article
+from rag.ingest.tokens import count_tokens
 from rag.models.embedder import EMBEDDING_MODEL_NAME, Embedder
 from rag.retrieval.dates import date_int
 from rag.schema import Article, Chunk, FileNote, FileProblem, IngestReport
@@ -76,6 +77,7 @@ def ingest(settings: Settings, store: Store, embedder: Embedder, progress: Progr
         if progress:
             progress(done, len(files), f"Reading {article_id}{rate.status(done)}")
         try:
+            check_name(docs_dir / article_id)
             data = read_bytes(path, settings.max_file_mb * 1_000_000, docs_dir)
             digest = content_hash(data, settings)
             previous = indexed.get(article_id)
@@ -91,12 +93,15 @@ def ingest(settings: Settings, store: Store, embedder: Embedder, progress: Progr
             article = clean_document(raw, article_id, (docs_dir / article_id).as_posix())
             if not article.text.strip():
                 raise DocumentError(f"{article_id} has no article text after cleaning.")
+            prepared = _prepare(article, digest, settings)
         except DocumentError as exc:
-            log.warning("skipped %s: %s", article_id, exc)
-            report.failed.append(FileProblem(file=article_id, reason=str(exc)))
+            # The report carries the skip to the user (the CLI prints it, made safe for the terminal); at
+            # WARNING, Python's last-resort handler also wrote it raw to stderr, escape sequences and all.
+            log.info("skipped %r: %s", article_id, exc)
+            report.failed.append(FileProblem(file=unicode_name(article_id), reason=str(exc)))
             done += 1
             continue
-        pending.append(_prepare(article, digest, settings))
+        pending.append(prepared)
         if sum(len(p.spans) for p in pending) >= EMBED_BATCH_SENTENCES:
             flush()
     flush()
@@ -146,10 +151,26 @@ class _Prepared:
 
 
 def _prepare(article: Article, digest: str, settings: Settings) -> _Prepared:
+    # Embedding is most of a file's cost and grows with its chunks: the cap bounds one file's time and memory
+    # (a 5 MB text file was 7,188 chunks, 342 s and 1.4 GB before it). Splitting megabytes is itself slow
+    # (8 s of CPU for 5 MB), so a text clearly over the cap is refused first on a token count of its head:
+    # no chunk holds twice chunk_tokens, so twice cap x chunk_tokens tokens make more chunks than the cap.
+    cap = settings.max_chunks_per_article
+    tokens_over = 2 * cap * settings.chunk_tokens
+    # 8 characters a token is more than prose has; a text of longer tokens falls through to the exact count.
+    if count_tokens(article.text[:8 * tokens_over]) > tokens_over:
+        raise _too_long(article, cap, f"over {tokens_over:,} tokens")
     chunks = split_article(article, settings.chunk_tokens, settings.chunk_overlap_tokens)
+    if len(chunks) > cap:
+        raise _too_long(article, cap, f"{len(chunks):,} chunks")
     # Each sentence is embedded once, even where chunks overlap; the answerer reads these at question time.
     spans = sorted({(s.start, s.end) for c in chunks for s in c.sentences})
     return _Prepared(article, digest, chunks, spans)
+
+
+def _too_long(article: Article, cap: int, size: str) -> DocumentError:
+    return DocumentError(f"{article.id} is too long for one article ({size}, more than the {cap:,} chunks allowed), "
+                         "so it was skipped.", "Split it into several files, or raise RAG_MAX_CHUNKS_PER_ARTICLE.")
 
 
 def _write_batch(batch: list[_Prepared], store: Store, embedder: Embedder) -> None:

@@ -136,3 +136,45 @@ def test_an_unchanged_article_ingested_from_a_new_folder_shows_its_new_path(tmp_
     answer = RAG(docs_dir=new, persist_dir=tmp_path / "vs").ask(synthetic.question(1))
     assert answer.citations and all(c.source.startswith(new.as_posix()) for c in answer.citations)
     assert all(p.source.startswith(new.as_posix()) for p in answer.passages)
+
+
+def test_a_named_pipe_among_the_articles_is_skipped_by_rag_ingest(tmp_path):
+    """Issue 19 item 7: opening a FIFO with no writer blocks forever, and the ingest held its lock meanwhile."""
+    docs = tmp_path / "docs"
+    synthetic.write_corpus(docs, 2)
+    os.mkfifo(docs / "pipe.txt")  # nothing ever writes to it
+    try:
+        done = subprocess.run([sys.executable, "-m", "rag.cli", "ingest", str(docs), "--persist-dir", str(tmp_path / "vs")],
+                              env=ENV, cwd=ROOT, capture_output=True, text=True, timeout=240)
+    except subprocess.TimeoutExpired as exc:
+        pytest.fail(f"rag ingest still waiting on the pipe after 240 s: {exc.stderr!r}")
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert "skipped pipe.txt: pipe.txt is a named pipe (FIFO), not a regular file" in done.stderr
+    assert "2 added" in done.stdout and "1 failed" in done.stdout
+
+
+def test_a_file_swapped_for_a_named_pipe_during_the_ingest_is_skipped(tmp_path):
+    """The swap happens after the folder was listed, so only the type of the opened descriptor can tell."""
+    import threading
+
+    docs = tmp_path / "docs"
+    synthetic.write_corpus(docs, 3)
+    swapped = docs / "synthetic_000001.txt"
+
+    def progress(done: int, total: int, current: str) -> None:
+        if current.startswith(f"Reading {swapped.name}") and swapped.is_file():
+            swapped.unlink()
+            os.mkfifo(swapped)
+
+    result: dict = {}
+    worker = threading.Thread(target=lambda: result.update(
+        report=RAG(docs_dir=docs, persist_dir=tmp_path / "vs").ingest(progress=progress)), daemon=True)
+    worker.start()
+    worker.join(timeout=180)
+    if worker.is_alive():  # open the pipe for writing, so the stuck reader gets an empty file and the test ends
+        os.close(os.open(swapped, os.O_WRONLY | os.O_NONBLOCK))
+        worker.join(timeout=60)
+        pytest.fail("the ingest waited on the named pipe")
+    report = result["report"]
+    assert len(report.added) == 2
+    assert [p.file for p in report.failed] == [swapped.name] and "named pipe" in report.failed[0].reason

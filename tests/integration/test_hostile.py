@@ -6,6 +6,9 @@ import io
 import json
 import logging
 import os
+import re
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -121,6 +124,17 @@ def test_uploads_have_a_type_allowlist_and_a_size_cap(tmp_path):
     assert saved.parent == tmp_path and saved.name == "evil name.md"
 
 
+def test_uploads_in_utf16_are_saved_and_binaries_refused_in_plain_words(tmp_path):
+    from rag.ingest.library import save_document
+
+    text = "Markets in Zürich rallied\n\nThe franc fell on Tuesday, traders said.\n"
+    saved = save_document(tmp_path, "notepad.txt", text.encode("utf-16"), 10_000)  # Notepad's "Unicode"
+    assert parse_document(saved, saved.read_bytes()).text == text
+    with pytest.raises(DocumentError, match="looks like a binary file, not text") as caught:
+        save_document(tmp_path, "program.txt", Path(sys.executable).read_bytes()[:5000], 10_000)
+    assert "NUL" not in str(caught.value)
+
+
 def test_an_upload_never_overwrites_an_article_without_being_asked_to(tmp_path):
     from rag.ingest.library import safe_filename, save_document
 
@@ -165,3 +179,51 @@ def test_a_planted_key_never_appears_in_logs_config_records_or_errors(seed_index
         assert json.loads(records[0])["settings"]["openai_api_key"] == "set"
     finally:
         server.stop()
+
+
+# Issue 19 item 12: names and settings printed by the CLI. FORCE_COLOR makes Rich draw as on a terminal
+# (the progress bar too), so what a user would see is what is checked.
+_SGR = re.compile(r"\x1b\[[0-9;]*m")  # Rich's own colours, removed before looking for the names as written
+
+
+def _rag(*args: str, cwd: Path, **env: str) -> tuple[int, str, str]:
+    environment = dict(os.environ, PYTHONPATH=str(ROOT), FORCE_COLOR="1", COLUMNS="250") | env
+    try:
+        done = subprocess.run([sys.executable, "-m", "rag.cli", *args], cwd=cwd, env=environment, capture_output=True,
+                              text=True, timeout=300)
+    except subprocess.TimeoutExpired as exc:
+        pytest.fail(f"rag {' '.join(args)} took over 300 s: {exc.stderr!r}")
+    for raw in (done.stdout, done.stderr):  # the names' own sequences: clear the screen, set the window title
+        assert "\x1b[2J" not in raw and "\x1b]0;" not in raw, raw
+    return done.returncode, _SGR.sub("", done.stdout), _SGR.sub("", done.stderr)
+
+
+def test_file_names_with_markup_and_terminal_escapes_are_printed_as_written(tmp_path):
+    docs = tmp_path / "docs"
+    (docs / "a[").mkdir(parents=True)
+    (docs / "a[" / "].txt").write_text("Harbour news\n\nThe harbour reopened on Monday after repairs.\n")
+    (docs / "a[" / "]empty.txt").write_text("")
+    (docs / "[bold]loud.txt").write_bytes(b"\x7fELF\x00\x00binary")
+    (docs / "\x1b[2J\x1b]0;pwned\x07evil.txt").write_text("")
+    (docs / "\x1b]0;pwned\x07bridge.txt").write_text("Bridge news\n\nThe old bridge over the river closed on "
+                                                     "Friday because its cables had rusted.\n")
+    (docs / os.fsdecode(b"caf\xe9.txt")).write_text("A name saved in Latin-1, not UTF-8.\n")
+    code, out, err = _rag("ingest", str(docs), "--persist-dir", str(tmp_path / "vs"), cwd=tmp_path)
+    assert code == 0 and "Traceback" not in err and "MarkupError" not in err, err
+    assert "2 added" in out and "4 failed" in out
+    assert "skipped a[/]empty.txt: a[/]empty.txt has no article text" in err
+    assert "skipped [bold]loud.txt: [bold]loud.txt looks like a binary file" in err
+    assert "skipped \\x1b[2J\\x1b]0;pwned\\x07evil.txt:" in err, "controls shown as escapes, so the file can be found"
+    assert "skipped caf\\udce9.txt:" in err and "not valid UTF-8" in err
+
+    code, out, err = _rag("ask", "Why did the old bridge close?", cwd=tmp_path, RAG_PERSIST_DIR=str(tmp_path / "vs"))
+    assert code == 0 and "\\x1b]0;pwned\\x07bridge.txt" in out, out + err  # the citation's source
+
+
+def test_markup_in_settings_and_folder_names_is_printed_as_written(tmp_path):
+    code, _, err = _rag("ingest", cwd=tmp_path, RAG_DOCS_DIR="no[/]where", RAG_PERSIST_DIR=str(tmp_path / "vs"))
+    assert code == 2 and "The documents folder 'no[/]where' does not exist." in err and "Traceback" not in err, err
+    code, _, err = _rag("ask", "Who won?", cwd=tmp_path, RAG_COLLECTION="../x")
+    assert code == 2 and "should match pattern '^[a-zA-Z0-9][a-zA-Z0-9._-]*[a-zA-Z0-9]$'" in err, err
+    code, out, err = _rag("config", cwd=tmp_path, RAG_DOCS_DIR="news[/]\x1b[2Jdesk")
+    assert code == 0 and "news[/]\\x1b[2Jdesk" in out, out + err

@@ -7,6 +7,7 @@ for minutes (`![` x 50,000: ~100 s; a line of U+3000: ~95 s; nested <div>: over 
 from __future__ import annotations
 
 import os
+import re
 import subprocess
 import sys
 import textwrap
@@ -110,3 +111,68 @@ def test_span_finders_are_linear_on_hostile_text(unit):
     # Four times the text may take about four times as long; nested quantifiers would take sixteen.
     small, large = _span_seconds(unit * 5_000), _span_seconds(unit * 20_000)
     assert large < 8 * small + 0.05
+
+
+def _long_text(paragraphs: int) -> str:
+    """Varied news-like prose (synthetic articles one after another), `paragraphs` x ~3 sentences."""
+    from benchmarks import synthetic
+
+    return "Archive\n\n" + "\n\n".join(synthetic.article(i, paragraphs=1) for i in range(paragraphs // 3 + 1))
+
+
+def test_an_article_over_the_chunk_cap_is_skipped_with_a_reason_by_rag_ingest(tmp_path):
+    """Issue 19 item 8: a 5 MB text file took 342 s to embed. With RAG_MAX_CHUNKS_PER_ARTICLE=20 (500 by
+    default), one file a little over the cap (counted exactly) and one far over it (refused on its token
+    count, before splitting) are skipped with the reason; the good one is ingested."""
+    docs = tmp_path / "docs"
+    docs.mkdir()
+    (docs / GOOD).write_bytes((SEEDS / GOOD).read_bytes())
+    (docs / "long.txt").write_text(_long_text(150))
+    (docs / "huge.txt").write_text(_long_text(3000))
+    env = dict(os.environ, PYTHONPATH=str(ROOT), RAG_MAX_CHUNKS_PER_ARTICLE="20")
+    done = subprocess.run([sys.executable, "-m", "rag.cli", "ingest", str(docs), "--persist-dir", str(tmp_path / "vs")],
+                          cwd=tmp_path, env=env, capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stderr[-2000:]
+    skipped = {line.split(":")[0].removeprefix("skipped "): line for line in done.stderr.splitlines()
+               if line.startswith("skipped ")}
+    assert set(skipped) == {"long.txt", "huge.txt"}, done.stderr
+    assert re.search(r"too long for one article \(\d\d chunks, more than the 20 chunks allowed\)", skipped["long.txt"])
+    assert "(over 8,000 tokens, more than the 20 chunks allowed)" in skipped["huge.txt"]
+    assert all("RAG_MAX_CHUNKS_PER_ARTICLE" in line for line in skipped.values())
+    assert "1 added" in done.stdout and "2 failed" in done.stdout
+
+
+@pytest.mark.parametrize("cap", [3, 10, 40])
+def test_the_token_count_refuses_only_articles_the_exact_count_would(cap):
+    """The cheap check before splitting must never refuse an article that fits: BBC-like and synthetic texts
+    of many lengths around each cap, compared with the chunk count of a real split."""
+    from rag.errors import DocumentError
+    from rag.ingest.pipeline import _prepare
+    from rag.settings import Settings
+
+    settings = Settings(max_chunks_per_article=cap)
+    for paragraphs in (cap, 4 * cap, 10 * cap, 40 * cap):
+        article = Article(id="a.txt", source="a.txt", text=_long_text(paragraphs))
+        exact = len(split_article(article, settings.chunk_tokens, settings.chunk_overlap_tokens))
+        try:
+            _prepare(article, "digest", settings)
+        except DocumentError as exc:
+            assert exact > cap, f"refused at {exact} chunks: {exc}"
+            continue
+        assert exact <= cap
+
+
+def test_an_ingest_that_skips_its_only_file_reports_why(tmp_path):
+    """A folder holding just the over-long file ended in "No articles are indexed ... run rag ingest", the
+    reason lost; the report now says why, and questions still say that nothing is indexed."""
+    from rag.errors import NotIngestedError
+
+    docs = tmp_path / "docs"
+    docs.mkdir()
+    (docs / "archive.txt").write_text(_long_text(300))
+    bot = RAG(docs_dir=docs, persist_dir=tmp_path / "vs", max_chunks_per_article=3)
+    report = bot.ingest()
+    assert report.added == [] and [p.file for p in report.failed] == ["archive.txt"]
+    assert "too long for one article" in report.failed[0].reason
+    with pytest.raises(NotIngestedError):
+        bot.ask("Where was the accord signed?")
