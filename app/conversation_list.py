@@ -1,0 +1,67 @@
+"""The sidebar's saved conversations: this browser's own (`app.ownership`), newest first, each with
+the date and time it began, so two with the same question can be told apart.
+
+It is drawn after the page's view has run, into a place the sidebar kept for it, so a conversation
+the view has just begun is listed at once.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+import streamlit as st
+
+from .conversations import ConversationStore
+from .ownership import Scope
+from .render import md_escape
+
+TITLE_CHARS = 60  # the rest of a long question is in the button's tooltip
+
+
+def started(timestamp: float, now: dt.datetime, zone: dt.tzinfo | None = None) -> str:
+    """When a conversation began, as short as tells it apart: `14:05` today, `7 Dec 14:05` this year,
+    `7 Dec 2025 14:05` before."""
+    when = dt.datetime.fromtimestamp(timestamp, zone or now.tzinfo)
+    if when.date() == now.date():
+        return when.strftime("%H:%M")
+    if when.year == now.year:
+        return f"{when.day} {when:%b %H:%M}"
+    return f"{when.day} {when:%b %Y %H:%M}"
+
+
+def short_title(title: str) -> str:
+    return title if len(title) <= TITLE_CHARS else title[:TITLE_CHARS - 1].rstrip() + "…"
+
+
+def browser_zone() -> dt.tzinfo | None:
+    """The browser's time zone (what its clock shows), else the server's."""
+    try:
+        return ZoneInfo(st.context.timezone) if st.context.timezone else None
+    except (ZoneInfoNotFoundError, ValueError):
+        return None
+
+
+def conversation_list(place, store: ConversationStore, scope: Scope, on_open, on_delete) -> None:
+    """Draw the list into `place` (a sidebar container); the callbacks take a conversation id."""
+    conversations = store.list(scope.owner)
+    with place:
+        st.subheader("Conversations")
+        st.caption(md_escape(scope.note))
+        current = st.query_params.get("c")
+        zone = browser_zone()
+        now = dt.datetime.now(zone).astimezone(zone)
+        for conversation in conversations:
+            when = started(conversation.created, now, zone)
+            # wrap=False: on a phone the delete icon stays on the title's line instead of stacking under it.
+            left, right = st.columns([6, 1], vertical_alignment="center", wrap=False, gap="small")
+            left.button(f"{md_escape(short_title(conversation.title))} :gray[· {when}]",
+                        key=f"open-{conversation.id}", type="tertiary", help=md_escape(conversation.title),
+                        on_click=on_open, args=(conversation.id,), disabled=conversation.id == current)
+            right.button("", icon=":material/delete:", key=f"delete-{conversation.id}", type="tertiary",
+                         help=md_escape(f"Delete “{conversation.title}” ({when})"), on_click=on_delete,
+                         args=(conversation.id,))
+        if conversations:
+            st.download_button("Export feedback (JSONL for rag eval)", store.export_feedback(scope.owner),
+                               file_name="feedback_qa.jsonl", mime="application/jsonl", key="export_feedback",
+                               icon=":material/download:")
