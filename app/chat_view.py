@@ -11,12 +11,12 @@ from typing import TYPE_CHECKING, Any
 import streamlit as st
 
 from rag import Answer, RagError
-from rag.retrieval.filters import ArticleFilter
 
 from .answer_view import is_refusal, render_answer
 from .context import texts_for
 from .conversation_list import conversation_list
 from .conversations import ConversationStore, valid_id
+from .filters import ArticleFilter
 from .labels import answerer_choices, article_title
 from .ownership import Scope
 from .render import md_escape, with_badges

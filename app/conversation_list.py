@@ -53,14 +53,17 @@ def conversation_list(place, store: ConversationStore, scope: Scope, on_open, on
         now = dt.datetime.now(zone).astimezone(zone)
         for conversation in conversations:
             when = started(conversation.created, now, zone)
-            # wrap=False: on a phone the delete icon stays on the title's line instead of stacking under it.
-            left, right = st.columns([6, 1], vertical_alignment="center", wrap=False, gap="small")
-            left.button(f"{md_escape(short_title(conversation.title))} :gray[· {when}]",
-                        key=f"open-{conversation.id}", type="tertiary", help=md_escape(conversation.title),
-                        on_click=on_open, args=(conversation.id,), disabled=conversation.id == current)
-            right.button("", icon=":material/delete:", key=f"delete-{conversation.id}", type="tertiary",
-                         help=md_escape(f"Delete “{conversation.title}” ({when})"), on_click=on_delete,
-                         args=(conversation.id,))
+            # One row that never wraps: on a phone the delete icon stays beside the title, not under it.
+            with st.container(horizontal=True, wrap=False, vertical_alignment="center", gap="small"):
+                with st.container(gap=None):
+                    # Cut to the sidebar's width (whole in the tooltip); the time under it tells twins apart.
+                    st.button(md_escape(short_title(conversation.title)), key=f"open-{conversation.id}",
+                              type="tertiary", help=md_escape(conversation.title), on_click=on_open,
+                              args=(conversation.id,), disabled=conversation.id == current)
+                    st.caption(when)
+                st.button("", icon=":material/delete:", key=f"delete-{conversation.id}", type="tertiary",
+                          help=md_escape(f"Delete “{conversation.title}” ({when})"), on_click=on_delete,
+                          args=(conversation.id,))
         if conversations:
             st.download_button("Export feedback (JSONL for rag eval)", store.export_feedback(scope.owner),
                                file_name="feedback_qa.jsonl", mime="application/jsonl", key="export_feedback",
