@@ -12,22 +12,29 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import streamlit as st
 
-from .conversations import ConversationStore
+from .conversations import Conversation, ConversationStore
 from .ownership import Scope
 from .render import md_escape
 
 TITLE_CHARS = 60  # the rest of a long question is in the button's tooltip
 
 
-def started(timestamp: float, now: dt.datetime, zone: dt.tzinfo | None = None) -> str:
-    """When a conversation began, as short as tells it apart: `14:05` today, `7 Dec 14:05` this year,
-    `7 Dec 2025 14:05` before."""
+def started(timestamp: float, now: dt.datetime, zone: dt.tzinfo | None = None, seconds: bool = False) -> str:
+    """When a conversation began, briefly: `14:05` today, `7 Dec 14:05` this year, `7 Dec 2025 14:05`
+    before (with seconds, `14:05:09`, for twins begun within a minute)."""
     when = dt.datetime.fromtimestamp(timestamp, zone or now.tzinfo)
+    clock = when.strftime("%H:%M:%S" if seconds else "%H:%M")
     if when.date() == now.date():
-        return when.strftime("%H:%M")
+        return clock
     if when.year == now.year:
-        return f"{when.day} {when:%b %H:%M}"
-    return f"{when.day} {when:%b %Y %H:%M}"
+        return f"{when.day} {when:%b} {clock}"
+    return f"{when.day} {when:%b %Y} {clock}"
+
+
+def when_started(conversations: list[Conversation], now: dt.datetime, zone: dt.tzinfo | None) -> list[str]:
+    """Each conversation's start, to the second where two with the same title began in the same minute."""
+    minutes = [(c.title, started(c.created, now, zone)) for c in conversations]
+    return [started(c.created, now, zone, seconds=minutes.count(key) > 1) for c, key in zip(conversations, minutes)]
 
 
 def short_title(title: str) -> str:
@@ -51,8 +58,7 @@ def conversation_list(place, store: ConversationStore, scope: Scope, on_open, on
         current = st.query_params.get("c")
         zone = browser_zone()
         now = dt.datetime.now(zone).astimezone(zone)
-        for conversation in conversations:
-            when = started(conversation.created, now, zone)
+        for conversation, when in zip(conversations, when_started(conversations, now, zone)):
             # One row that never wraps: on a phone the delete icon stays beside the title, not under it.
             with st.container(horizontal=True, wrap=False, vertical_alignment="center", gap="small"):
                 with st.container(gap=None):

@@ -16,8 +16,8 @@ from starlette.testclient import TestClient
 from starlette.websockets import WebSocketDisconnect
 from typer.testing import CliRunner
 
-from app.conversation_list import short_title, started
-from app.conversations import ConversationStore
+from app.conversation_list import short_title, started, when_started
+from app.conversations import Conversation, ConversationStore
 from app.guard import RequestGuard
 from app.hosts import HostRules, host_name
 from app.ownership import OWNER_COOKIE, SHARED, new_token, owner_of, valid_token
@@ -108,15 +108,22 @@ def test_owner_tokens_are_unguessable_and_stored_only_hashed():
 
 # --- the list's words --------------------------------------------------------------------------------
 
+def stamp(*args: int) -> float:
+    return dt.datetime(*args, tzinfo=dt.UTC).timestamp()
+
+
 def test_a_conversation_shows_when_it_began_as_briefly_as_tells_it_apart():
-    utc = dt.timezone.utc
+    utc = dt.UTC
     now = dt.datetime(2026, 12, 7, 15, 0, tzinfo=utc)
-    at = lambda *args: dt.datetime(*args, tzinfo=utc).timestamp()  # noqa: E731
-    assert started(at(2026, 12, 7, 14, 5), now) == "14:05"
-    assert started(at(2026, 3, 1, 9, 30), now) == "1 Mar 09:30"
-    assert started(at(2005, 2, 14, 23, 59), now) == "14 Feb 2005 23:59"
+    assert started(stamp(2026, 12, 7, 14, 5), now) == "14:05"
+    assert started(stamp(2026, 3, 1, 9, 30), now) == "1 Mar 09:30"
+    assert started(stamp(2005, 2, 14, 23, 59), now) == "14 Feb 2005 23:59"
     berlin = dt.timezone(dt.timedelta(hours=1))
-    assert started(at(2026, 12, 7, 23, 30), now, berlin) == "8 Dec 00:30", "in the browser's zone"
+    assert started(stamp(2026, 12, 7, 23, 30), now, berlin) == "8 Dec 00:30", "in the browser's zone"
+    twins = [Conversation("a", "Who is Li?", stamp(2026, 12, 7, 14, 5, 9)),
+             Conversation("b", "Who is Li?", stamp(2026, 12, 7, 14, 5, 41)),
+             Conversation("c", "Who is Liu?", stamp(2026, 12, 7, 14, 5, 50))]
+    assert when_started(twins, now, None) == ["14:05:09", "14:05:41", "14:05"]
 
 
 def test_long_titles_are_cut_with_an_ellipsis():
@@ -146,12 +153,10 @@ def test_the_guard_refuses_a_rebinding_host_on_http_and_websocket():
     client = _guarded_app()
     refused = client.get("/", headers={"Host": "evil.example:8501", "Origin": "http://evil.example:8501"})
     assert refused.status_code == 403 and "the app" not in refused.text
-    with pytest.raises(WebSocketDisconnect):
-        with client.websocket_connect(STREAM, headers={"Host": "evil.example:8501",
-                                                                  "Origin": "http://evil.example:8501"}) as ws:
-            ws.receive_text()
-    with pytest.raises(WebSocketDisconnect):  # the right Host, a foreign page
-        with client.websocket_connect(STREAM, headers={"Origin": "http://evil.example:8501"}) as ws:
+    rebinding = {"Host": "evil.example:8501", "Origin": "http://evil.example:8501"}
+    foreign_page = {"Origin": "http://evil.example:8501"}  # the right Host, a page elsewhere
+    for headers in (rebinding, foreign_page):
+        with pytest.raises(WebSocketDisconnect), client.websocket_connect(STREAM, headers=headers) as ws:
             ws.receive_text()
     with client.websocket_connect(STREAM, headers={"Origin": "http://127.0.0.1:8501"}) as ws:
         assert ws.receive_text() == "hello"
