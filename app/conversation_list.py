@@ -54,15 +54,15 @@ def conversation_list(place, store: ConversationStore, scope: Scope, on_open, on
     conversations = store.list(scope.owner)
     with place:
         st.subheader("Conversations")
-        st.caption(md_escape(scope.note))
+        st.caption(scope.note)  # the app's own words, with `code`
         current = st.query_params.get("c")
         zone = browser_zone()
-        now = dt.datetime.now(zone).astimezone(zone)
+        now = dt.datetime.now(zone) if zone else dt.datetime.now().astimezone()  # aware, either way
         for conversation, when in zip(conversations, when_started(conversations, now, zone)):
             # One row that never wraps: on a phone the delete icon stays beside the title, not under it.
             with st.container(horizontal=True, wrap=False, vertical_alignment="center", gap="small"):
                 with st.container(gap=None):
-                    # Cut to the sidebar's width (whole in the tooltip); the time under it tells twins apart.
+                    # A long question is cut (whole in the tooltip); the time under it tells twins apart.
                     st.button(md_escape(short_title(conversation.title)), key=f"open-{conversation.id}",
                               type="tertiary", help=md_escape(conversation.title), on_click=on_open,
                               args=(conversation.id,), disabled=conversation.id == current)

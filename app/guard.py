@@ -15,7 +15,7 @@ from starlette.responses import PlainTextResponse
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from .hosts import HostRules
-from .ownership import OWNER_COOKIE, mark_guard_installed, new_token, valid_token
+from .ownership import GUARD_HEADER, OWNER_COOKIE, new_token, valid_token
 from .settings import AppSettings
 
 REFUSAL = "This app is not served under that host name. Open it at http://127.0.0.1 or http://localhost, " \
@@ -31,7 +31,6 @@ class RequestGuard:
     def __init__(self, app: ASGIApp, rules: HostRules | None = None) -> None:
         self.app = app
         self.rules = rules or configured_rules()
-        mark_guard_installed()
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] not in ("http", "websocket"):
@@ -45,7 +44,9 @@ class RequestGuard:
             else:
                 await PlainTextResponse(REFUSAL, status_code=403)(scope, receive, send)
             return
-        if scope["type"] == "http" and not valid_token(cookie_parser(headers.get("cookie", "")).get(OWNER_COOKIE)):
+        if scope["type"] == "websocket":
+            scope = {**scope, "headers": [*scope["headers"], (GUARD_HEADER.encode(), b"1")]}
+        elif not valid_token(cookie_parser(headers.get("cookie", "")).get(OWNER_COOKIE)):
             send = _setting_cookie(send, new_token())
         await self.app(scope, receive, send)
 

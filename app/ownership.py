@@ -18,7 +18,9 @@ import streamlit as st
 OWNER_COOKIE = "rag_owner"
 SHARED = ""  # the owner of conversations saved where browsers cannot be told apart
 _TOKEN = re.compile(r"^[A-Za-z0-9_-]{43}$")  # secrets.token_urlsafe(32): 256 random bits
-_guard_installed = False  # set by app.guard when `app.serve` puts it in front of Streamlit
+# Added by app.guard to the WebSocket request it lets through: the page knows the cookie was offered.
+# A client sending it itself under a plain `streamlit run` only narrows its own scope to its tab.
+GUARD_HEADER = "x-rag-guard"
 
 
 def new_token() -> str:
@@ -33,11 +35,6 @@ def owner_of(token: str) -> str:
     return hashlib.sha256(token.encode("ascii")).hexdigest()
 
 
-def mark_guard_installed() -> None:
-    global _guard_installed
-    _guard_installed = True
-
-
 @dataclass(frozen=True)
 class Scope:
     owner: str  # stored with each conversation: the hash of the browser's token, or SHARED
@@ -49,7 +46,7 @@ def browser_scope() -> Scope:
     token = st.context.cookies.get(OWNER_COOKIE)
     if valid_token(token):
         return Scope(owner_of(token), "Conversations are kept for this browser only.")
-    if _guard_installed:  # the cookie was offered and refused: keep them for this tab only
+    if st.context.headers.get(GUARD_HEADER):  # the cookie was offered and refused: keep them for this tab only
         token = st.session_state.setdefault("owner_token", new_token())
         return Scope(owner_of(token), "This browser refuses cookies: conversations are kept only while this tab is open.")
     return Scope(SHARED, "Everyone who can open this app sees these conversations: it was started with "

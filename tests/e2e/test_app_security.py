@@ -94,7 +94,6 @@ def test_a_second_browser_never_lists_opens_or_deletes_the_firsts_conversation(s
 
 def test_a_page_under_a_rebinding_name_gets_403_on_http_and_websocket(served, chromium):
     import websocket
-
     from playwright.sync_api import expect
 
     port = _port(served)

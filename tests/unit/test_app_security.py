@@ -20,7 +20,14 @@ from app.conversation_list import short_title, started, when_started
 from app.conversations import Conversation, ConversationStore
 from app.guard import RequestGuard
 from app.hosts import HostRules, host_name
-from app.ownership import OWNER_COOKIE, SHARED, new_token, owner_of, valid_token
+from app.ownership import (
+    GUARD_HEADER,
+    OWNER_COOKIE,
+    SHARED,
+    new_token,
+    owner_of,
+    valid_token,
+)
 from app.serve import cli, streamlit_config, streamlit_options
 from rag.schema import Answer
 
@@ -141,7 +148,7 @@ def _guarded_app() -> TestClient:
 
     async def stream(websocket):
         await websocket.accept()
-        await websocket.send_text("hello")
+        await websocket.send_text(f"hello, guarded: {websocket.headers.get(GUARD_HEADER)}")
         await websocket.close()
 
     app = Starlette(routes=[Route("/", page), WebSocketRoute("/_stcore/stream", stream)],
@@ -159,7 +166,7 @@ def test_the_guard_refuses_a_rebinding_host_on_http_and_websocket():
         with pytest.raises(WebSocketDisconnect), client.websocket_connect(STREAM, headers=headers) as ws:
             ws.receive_text()
     with client.websocket_connect(STREAM, headers={"Origin": "http://127.0.0.1:8501"}) as ws:
-        assert ws.receive_text() == "hello"
+        assert ws.receive_text() == "hello, guarded: 1", "the page learns the owner cookie was offered"
 
 
 def test_the_guard_gives_each_browser_an_httponly_owner_cookie_once():
