@@ -9,8 +9,10 @@ from __future__ import annotations
 
 import streamlit as st
 
-from app.chat_view import chat_view, conversation_store, sidebar
+from app.chat_view import chat_view, conversation_store, saved_conversations, sidebar
+from app.guard import REFUSAL, page_allowed
 from app.library_view import library_view
+from app.ownership import browser_scope
 from app.regression_view import regression_view
 from app.render import md_escape
 from app.settings import AppSettings
@@ -26,6 +28,9 @@ st.set_page_config(page_title="Ask the articles", page_icon="📰", layout="wide
 
 
 def main() -> None:
+    if not page_allowed():  # a host name the app is not served under: a DNS-rebinding page, say
+        st.error(REFUSAL)
+        st.stop()
     st.title("Ask the articles")
     try:
         # One engine per process, shared by every session and rerun: `python -m app.serve` (make run)
@@ -41,13 +46,15 @@ def main() -> None:
         st.stop()
     view = st.radio("View", VIEWS, horizontal=True, key="view", label_visibility="collapsed")
     store = conversation_store(AppSettings().conversations_path(bot.settings.persist_dir))
-    options = sidebar(bot, store)
+    scope = browser_scope()
+    options = sidebar(bot)
     if view == "Library":
         library_view(bot)
     elif view == "Regression":
         regression_view(bot, options)
     else:
-        chat_view(bot, options, store)
+        chat_view(bot, options, store, scope.owner)
+    saved_conversations(options, store, scope)
 
 
 main()

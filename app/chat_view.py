@@ -14,9 +14,11 @@ from rag import Answer, RagError
 
 from .answer_view import is_refusal, render_answer
 from .context import texts_for
+from .conversation_list import conversation_list
 from .conversations import ConversationStore, valid_id
 from .filters import ArticleFilter
 from .labels import answerer_choices, article_title
+from .ownership import Scope
 from .render import md_escape, with_badges
 
 if TYPE_CHECKING:
@@ -43,8 +45,9 @@ def conversation_store(path: Path) -> ConversationStore:
         return _stores[path]
 
 
-def sidebar(bot: RAG, store: ConversationStore) -> dict[str, Any]:
-    """Settings, filters and saved conversations; returns the choices."""
+def sidebar(bot: RAG) -> dict[str, Any]:
+    """Settings and filters, and a place for the saved conversations (drawn after the page's view, so
+    that one begun by it is listed at once: `conversations`); returns the choices."""
     with st.sidebar:
         st.button("New conversation", key="new_chat", icon=":material/add:", on_click=_open_conversation, args=(None,))
         st.subheader("Answer from")
@@ -67,25 +70,15 @@ def sidebar(bot: RAG, store: ConversationStore) -> dict[str, Any]:
         article_filter = ArticleFilter(tuple(s for s in sources if s in titles), date_from, date_to, include_undated)
         if problem := article_filter.problem():
             st.error(md_escape(problem))
-        _conversation_list(store)
-    return {"answerer": answerer, "top_k": top_k, "filter": article_filter, "articles": articles}
+        conversations = st.container()
+    return {"answerer": answerer, "top_k": top_k, "filter": article_filter, "articles": articles,
+            "conversations": conversations}
 
 
-def _conversation_list(store: ConversationStore) -> None:
-    conversations = store.list()
-    if not conversations:
-        return
-    st.subheader("Conversations")
-    current = st.query_params.get("c")
-    for conversation in conversations:
-        left, right = st.columns([5, 1], vertical_alignment="center")
-        left.button(md_escape(conversation.title), key=f"open-{conversation.id}", type="tertiary",
-                    on_click=_open_conversation, args=(conversation.id,), disabled=conversation.id == current)
-        right.button("", icon=":material/delete:", key=f"delete-{conversation.id}", type="tertiary",
-                     help=md_escape(f"Delete “{conversation.title}”"), on_click=_delete_conversation,
-                     args=(store, conversation.id))
-    st.download_button("Export feedback (JSONL for rag eval)", store.export_feedback(), file_name="feedback_qa.jsonl",
-                       mime="application/jsonl", key="export_feedback", icon=":material/download:")
+def saved_conversations(options: dict[str, Any], store: ConversationStore, scope: Scope) -> None:
+    """The sidebar's list of this browser's conversations, in the place `sidebar` kept for it."""
+    conversation_list(options["conversations"], store, scope, on_open=_open_conversation,
+                      on_delete=lambda cid: _delete_conversation(store, scope.owner, cid))
 
 
 def _open_conversation(cid: str | None) -> None:
@@ -96,8 +89,8 @@ def _open_conversation(cid: str | None) -> None:
     st.session_state.pop("chat", None)  # reloaded from the store on this rerun
 
 
-def _delete_conversation(store: ConversationStore, cid: str) -> None:
-    store.delete(cid)
+def _delete_conversation(store: ConversationStore, owner: str, cid: str) -> None:
+    store.delete(cid, owner)
     if st.query_params.get("c") == cid:
         _open_conversation(None)
 
@@ -107,18 +100,20 @@ def _clear_filter() -> None:
     st.session_state["use_dates"] = False
 
 
-def _load_chat(bot: RAG, store: ConversationStore, answerer: str):
-    """This session's conversation: the one named in the URL, restored from the store, or a new one."""
+def _load_chat(bot: RAG, store: ConversationStore, owner: str, answerer: str):
+    """This session's conversation: the one named in the URL if this browser owns it, restored from
+    the store, or a new one."""
     cid = st.query_params.get("c")
-    if cid is not None and not (valid_id(cid) and store.exists(cid)):
+    if cid is not None and not (valid_id(cid) and store.exists(cid, owner)):
         st.query_params.pop("c", None)
-        st.info("That conversation no longer exists; this is a new one.")
+        # The same words whether it was deleted or is another browser's: nothing tells which ids exist.
+        st.info("There is no such conversation in this browser; this is a new one.")
         cid = None
     state = st.session_state
     chat = state.get("chat")
     if chat is None or chat.bot is not bot or state.get("chat_cid") != cid:
         chat = bot.chat(answerer=answerer)
-        turns = store.turns(cid) if cid else []
+        turns = store.turns(cid, owner) if cid else []
         chat.history = [t.answer for t in turns]
         state.chat, state.chat_cid, state.searched = chat, cid, [t.searched for t in turns]
         for position, turn in enumerate(turns):  # the thumbs as they were left
@@ -127,8 +122,8 @@ def _load_chat(bot: RAG, store: ConversationStore, answerer: str):
     return chat
 
 
-def chat_view(bot: RAG, options: dict[str, Any], store: ConversationStore) -> None:
-    chat = _load_chat(bot, store, options["answerer"])
+def chat_view(bot: RAG, options: dict[str, Any], store: ConversationStore, owner: str) -> None:
+    chat = _load_chat(bot, store, owner, options["answerer"])
     state = st.session_state
     article_filter: ArticleFilter = options["filter"]
     problem = article_filter.problem()
@@ -163,7 +158,7 @@ def chat_view(bot: RAG, options: dict[str, Any], store: ConversationStore) -> No
             return
         searched = article_filter.describe(options["articles"])
         if cid is None:
-            cid = store.create(question)
+            cid = store.create(question, owner)
             st.query_params["c"] = cid
             state.chat_cid = cid
         position = store.add_turn(cid, answer, searched)

@@ -1,7 +1,9 @@
 """Conversations that outlive the page: turns and feedback in one SQLite file (default: in the index folder).
 
 A conversation is keyed by a random id that the app keeps in the page's URL (`?c=<id>`), so a reload
-or a server restart finds it again. Thumbs up/down are stored with the question and the answer and
+or a server restart finds it again. It belongs to the browser that made it (`owner`: the hash of that
+browser's secret, see `app.ownership`): listing, opening, deleting and exporting take the owner, so a
+URL with another browser's id opens nothing. Thumbs up/down are stored with the question and the answer and
 export as JSONL that `rag eval` loads (`rag.evaluation.harness.EvalCase`): a liked answer becomes a case whose
 expected facts are its short answer (or its quotes), a liked refusal an unanswerable case, and a
 disliked answer a commented-out line for a maintainer to correct (`rag eval` skips `#` lines).
@@ -24,7 +26,8 @@ from rag.schema import Answer
 _ID = re.compile(r"^[0-9a-f]{32}$")
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS conversations (
-    id TEXT PRIMARY KEY, title TEXT NOT NULL, created REAL NOT NULL, updated REAL NOT NULL);
+    id TEXT PRIMARY KEY, title TEXT NOT NULL, created REAL NOT NULL, updated REAL NOT NULL,
+    owner TEXT NOT NULL DEFAULT '');
 CREATE TABLE IF NOT EXISTS turns (
     conversation TEXT NOT NULL REFERENCES conversations(id) ON DELETE CASCADE,
     position INTEGER NOT NULL, answer TEXT NOT NULL, searched TEXT NOT NULL DEFAULT '',
@@ -43,7 +46,7 @@ class Turn:
 class Conversation:
     id: str
     title: str
-    updated: float
+    created: float
 
 
 def valid_id(value: object) -> bool:
@@ -56,6 +59,9 @@ class ConversationStore:
         self.path.parent.mkdir(parents=True, exist_ok=True)
         with self._connect() as db:
             db.executescript(_SCHEMA)
+            columns = {row[1] for row in db.execute("PRAGMA table_info(conversations)")}
+            if "owner" not in columns:  # a file from before conversations had owners: they stay shared
+                db.execute("ALTER TABLE conversations ADD COLUMN owner TEXT NOT NULL DEFAULT ''")
 
     @contextmanager
     def _connect(self) -> Iterator[sqlite3.Connection]:
@@ -70,28 +76,30 @@ class ConversationStore:
         finally:
             db.close()
 
-    def create(self, title: str) -> str:
+    def create(self, title: str, owner: str) -> str:
         cid = uuid.uuid4().hex
         now = time.time()
         with self._connect() as db:
-            db.execute("INSERT INTO conversations VALUES (?, ?, ?, ?)",
-                       (cid, title.strip()[:80] or "Untitled", now, now))
+            db.execute("INSERT INTO conversations (id, title, created, updated, owner) VALUES (?, ?, ?, ?, ?)",
+                       (cid, title.strip()[:80] or "Untitled", now, now, owner))
         return cid
 
-    def exists(self, cid: str) -> bool:
+    def exists(self, cid: str, owner: str) -> bool:
         with self._connect() as db:
-            return db.execute("SELECT 1 FROM conversations WHERE id = ?", (cid,)).fetchone() is not None
+            return db.execute("SELECT 1 FROM conversations WHERE id = ? AND owner = ?",
+                              (cid, owner)).fetchone() is not None
 
-    def list(self, limit: int = 30) -> list[Conversation]:
+    def list(self, owner: str, limit: int = 30) -> list[Conversation]:
+        """The owner's conversations, most recently used first."""
         with self._connect() as db:
-            rows = db.execute("SELECT id, title, updated FROM conversations ORDER BY updated DESC LIMIT ?",
-                              (limit,)).fetchall()
+            rows = db.execute("SELECT id, title, created FROM conversations WHERE owner = ? "
+                              "ORDER BY updated DESC LIMIT ?", (owner, limit)).fetchall()
         return [Conversation(*row) for row in rows]
 
-    def turns(self, cid: str) -> list[Turn]:
+    def turns(self, cid: str, owner: str) -> list[Turn]:
         with self._connect() as db:
-            rows = db.execute("SELECT answer, searched, rating FROM turns WHERE conversation = ? ORDER BY position",
-                              (cid,)).fetchall()
+            rows = db.execute("SELECT answer, searched, rating FROM turns JOIN conversations ON id = conversation "
+                              "WHERE conversation = ? AND owner = ? ORDER BY position", (cid, owner)).fetchall()
         return [Turn(Answer.model_validate_json(a), s, r) for a, s, r in rows]
 
     def add_turn(self, cid: str, answer: Answer, searched: str = "") -> int:
@@ -108,22 +116,24 @@ class ConversationStore:
             db.execute("UPDATE turns SET rating = ?, rated = ? WHERE conversation = ? AND position = ?",
                        (rating, time.time() if rating is not None else None, cid, position))
 
-    def delete(self, cid: str) -> None:
+    def delete(self, cid: str, owner: str) -> None:
         with self._connect() as db:
-            db.execute("DELETE FROM conversations WHERE id = ?", (cid,))
+            db.execute("DELETE FROM conversations WHERE id = ? AND owner = ?", (cid, owner))
 
-    def rated(self) -> list[tuple[str, int, Turn]]:
-        """Every rated turn, oldest rating first: (conversation id, position, turn)."""
+    def rated(self, owner: str | None = None) -> list[tuple[str, int, Turn]]:
+        """Every rated turn (of one owner's conversations, or of all), oldest rating first:
+        (conversation id, position, turn)."""
         with self._connect() as db:
             rows = db.execute("SELECT conversation, position, answer, searched, rating FROM turns "
-                              "WHERE rating IS NOT NULL ORDER BY rated").fetchall()
+                              "JOIN conversations ON id = conversation WHERE rating IS NOT NULL "
+                              "AND (? IS NULL OR owner = ?) ORDER BY rated", (owner, owner)).fetchall()
         return [(c, p, Turn(Answer.model_validate_json(a), s, r)) for c, p, a, s, r in rows]
 
-    def export_feedback(self) -> str:
-        """The rated answers as a regression set in `rag eval`'s JSONL format."""
+    def export_feedback(self, owner: str | None = None) -> str:
+        """The rated answers (of one owner, or all) as a regression set in `rag eval`'s JSONL format."""
         lines = ["# Feedback from the app. Liked answers are cases; disliked ones are commented out:",
                  "# correct their key_facts and sources, then remove the '# ' to add them."]
-        for cid, position, turn in self.rated():
+        for cid, position, turn in self.rated(owner):
             case = feedback_case(f"feedback-{cid[:8]}-{position}", turn.answer)
             line = json.dumps(case, ensure_ascii=False)
             lines.append(line if turn.rating == 1 else f"# disliked: {line}")

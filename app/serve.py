@@ -6,8 +6,10 @@ the page shows progress at once and the first question is answered warm. Options
     python -m app.serve [--app PATH] [--no-ingest] [any `streamlit run` option, e.g. --server.port 8502]
 
 The app's safe server settings (listen on 127.0.0.1, XSRF protection, a 25 MB upload cap, no usage
-statistics; also the highlight colour) are passed on the command line, so they hold from any working
-directory; an option given explicitly wins.
+statistics; also the highlight colour) are passed to Streamlit, so they hold from any working
+directory; an option given explicitly wins. The app is served as an `st.App` with `app.guard` in
+front: requests under a host name the app is not served under get 403 (DNS rebinding), and each
+browser gets the cookie that keeps its conversations its own.
 """
 
 from __future__ import annotations
@@ -15,6 +17,10 @@ from __future__ import annotations
 import sys
 import threading
 from pathlib import Path
+from typing import Annotated, Any
+
+import click
+import typer
 
 from rag.errors import RagError
 
@@ -32,36 +38,60 @@ SAFE_OPTIONS = {
     "--theme.yellowBackgroundColor": "#ffe27a",  # the quote highlight, as in .streamlit/config.toml
 }
 
+cli = typer.Typer(add_completion=False, pretty_exceptions_enable=False)
 
-def streamlit_argv(app_file: Path, options: list[str]) -> list[str]:
-    """`streamlit run app_file` with the caller's options, then each safe default the caller did not set."""
+
+def streamlit_options(options: list[str]) -> list[str]:
+    """The caller's `streamlit run` options, then each safe default the caller did not set."""
     given = {o.split("=", 1)[0] for o in options if o.startswith("--")}
-    defaults = [part for name, value in SAFE_OPTIONS.items() if name not in given for part in (name, value)]
-    return ["streamlit", "run", str(app_file), *options, *defaults]
+    return [*options, *(part for name, value in SAFE_OPTIONS.items() if name not in given for part in (name, value))]
 
 
-def main(argv: list[str] | None = None) -> None:
-    args = list(sys.argv[1:] if argv is None else argv)
-    ingest = "--no-ingest" not in args
-    args = [a for a in args if a not in ("--no-ingest", "--ingest")]
-    app_file = APP_FILE
-    if "--app" in args:
-        at = args.index("--app")
-        app_file = Path(args[at + 1]) if at + 1 < len(args) else Path("")
-        del args[at:at + 2]
-    if not app_file.is_file():
-        print(f"error: no app at {str(app_file)!r}. Pass --app PATH.", file=sys.stderr)
-        raise SystemExit(2)
+def streamlit_config(app_file: Path, options: list[str]) -> dict[str, Any]:
+    """`streamlit run` options as typed config values ({"server.port": 8502, ...}), parsed by Streamlit's
+    own command line, so an unknown option or a bad value is refused as `streamlit run` refuses it."""
+    from streamlit.web import cli as streamlit_cli
+
+    with streamlit_cli.main_run.make_context("python -m app.serve", [str(app_file), *options]) as ctx:
+        params = ctx.params
+    return {name.replace("_", "."): value for name, value in params.items()
+            if name not in ("target", "args") and value is not None and value != ()}
+
+
+@cli.command(context_settings={"allow_extra_args": True, "ignore_unknown_options": True})
+def main(
+    ctx: typer.Context,
+    app: Annotated[Path, typer.Option("--app", help="The Streamlit page to serve.")] = APP_FILE,
+    ingest: Annotated[bool, typer.Option(help="Index the docs folder while the server starts.")] = True,
+) -> None:
+    """Serve the chat app (any other option is a `streamlit run` option, e.g. --server.port 8502)."""
+    if not app.is_file():
+        print(f"error: no app at {str(app)!r}. Pass --app PATH.", file=sys.stderr)
+        raise typer.Exit(2)
+    try:
+        config = streamlit_config(app, streamlit_options(list(ctx.args)))
+    except click.UsageError as exc:  # an unknown `streamlit run` option, or a bad value
+        print(f"error: {exc.format_message()}", file=sys.stderr)
+        raise typer.Exit(2) from None
     try:
         startup = begin(ingest=ingest)
     except RagError as exc:
         print(f"error: {exc}", file=sys.stderr)
-        raise SystemExit(1) from None
+        raise typer.Exit(1) from None
     threading.Thread(target=report_startup, args=(startup,), daemon=True).start()
-    from streamlit.web import cli as streamlit_cli
+    serve(app.resolve(), config)
 
-    sys.argv = streamlit_argv(app_file, args)
-    streamlit_cli.main()
+
+def serve(app_file: Path, config: dict[str, Any]) -> None:
+    import streamlit as st
+    from starlette.middleware import Middleware
+
+    from .guard import RequestGuard
+
+    # st.App takes the folder of sys.argv[0] as the script's (sys.path, .streamlit/config.toml):
+    # naming the page there makes this the same as `streamlit run app.py`.
+    sys.argv = [str(app_file)]
+    st.App(app_file, middleware=[Middleware(RequestGuard)]).run(config=config)
 
 
 def report_startup(startup: Startup) -> None:
@@ -78,4 +108,4 @@ def report_startup(startup: Startup) -> None:
 
 
 if __name__ == "__main__":
-    main()
+    cli()

@@ -18,6 +18,9 @@ class AppSettings(BaseSettings):
     conversations_db: Path | None = Field(
         None, description="SQLite file of saved conversations and feedback; default conversations.sqlite3 "
                           "in the index folder.")
+    app_allowed_hosts: str = Field(
+        "", description="Host names the app may be reached under besides 127.0.0.1, localhost and [::1] "
+                        "(comma-separated; * for any): requests naming other hosts get 403 (DNS rebinding).")
 
     def eval_sets(self) -> Path | None:
         if self.eval_sets_dir is not None:

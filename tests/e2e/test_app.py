@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import shutil
 
 import pytest
@@ -153,6 +154,15 @@ def test_new_conversation_clears_the_history(app):
     ask(app, "Who is Liu Pengyu?")
     app.button(key="new_chat").click().run()
     assert len(app.chat_message) == 0 and "c" not in app.query_params
+
+
+def test_a_new_conversation_is_listed_at_once_with_its_time_and_who_sees_it(app):
+    ask(app, "Who is Liu Pengyu?")  # one run: the answer, and the list that holds it
+    assert [b.label for b in app.sidebar.button if b.key.startswith("open-")] == ["Who is Liu Pengyu?"]
+    captions = [c.value for c in app.sidebar.caption]
+    assert any(re.fullmatch(r"\d\d:\d\d", c) for c in captions), captions
+    assert any("Everyone who can open this app sees these conversations" in c for c in captions), \
+        "no owner cookie here (as under plain streamlit run): the sidebar says the list is shared"
 
 
 def test_a_conversation_is_restored_in_a_new_session_with_the_same_id_and_can_be_deleted(app):

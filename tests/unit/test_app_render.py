@@ -188,20 +188,21 @@ def test_a_model_answer_with_an_outside_link_is_drawn_inert():
 def test_conversations_survive_a_new_store_object_and_can_be_deleted(tmp_path):
     path = tmp_path / "conversations.sqlite3"
     store = ConversationStore(path)
-    cid = store.create("Why did China refuse?")
+    cid = store.create("Why did China refuse?", "owner")
     assert valid_id(cid) and not valid_id("../x")
     answer = Answer(question="Why did China refuse?", text=f"{QUOTE_1} [1]", citations=[citation(1, QUOTE_1)])
     store.add_turn(cid, answer, "all 3 indexed articles")
     again = ConversationStore(path)  # what a restarted server opens
-    assert [c.title for c in again.list()] == ["Why did China refuse?"]
-    assert again.turns(cid)[0].answer == answer and again.turns(cid)[0].searched == "all 3 indexed articles"
-    again.delete(cid)
-    assert not again.exists(cid) and again.turns(cid) == []
+    assert [c.title for c in again.list("owner")] == ["Why did China refuse?"]
+    turns = again.turns(cid, "owner")
+    assert turns[0].answer == answer and turns[0].searched == "all 3 indexed articles"
+    again.delete(cid, "owner")
+    assert not again.exists(cid, "owner") and again.turns(cid, "owner") == []
 
 
 def test_feedback_exports_as_a_set_rag_eval_loads(tmp_path):
     store = ConversationStore(tmp_path / "c.sqlite3")
-    cid = store.create("q")
+    cid = store.create("q", "owner")
     liked = Answer(question="When were the sanctions imposed?", text=f"{QUOTE_2} [1]", form="direct",
                    direct_answer="2018", direct_citation=1, citations=[citation(1, QUOTE_2)])
     refused = Answer(question="Who won the World Cup?", text="The articles don't say.", abstained=True, form="refusal")
