@@ -1,11 +1,12 @@
 """One answer on the page, drawn from the `Answer` object's fields.
 
-direct     the short answer first, then the sentences it comes from
+direct     the short answer once (a relative day resolved: "Monday (13 March 2023)"), then the quote it comes from
 sentences  the cited sentences, each `[n]` a marker that opens its source in place
 generated  the model's text, drawn like sentences
 overview   the sentences grouped by article (title and date), so it is clear which article says what
 refusal    plain words: what was searched (and the filter, if one was on), what to try next, and the
-           closest passages found, labelled as related passages rather than an answer
+           closest passages found, labelled as related passages rather than an answer; when the filter
+           admits no article, that, with the articles and dates chosen
 
 Internal figures (support, coverage, confidence, the abstain reason) are never shown. Everything that
 comes from an article or a model goes through `render.md_escape` or `render.highlighted`.
@@ -17,30 +18,30 @@ from collections.abc import Callable
 
 import streamlit as st
 
+from rag.answering.extractive import overview_heading, refusal_text
+from rag.dates import with_day
 from rag.schema import Answer, Citation
 
 from .context import ArticleTexts, article_id
+from .copy_button import copy_button
+from .filters import NO_MATCH
 from .labels import answered_by, article_label, article_title
 from .render import badge, cited_pieces, highlighted, human_date, md_escape
 
 RELATED_PASSAGES = 3
+REMOVED = "This article has since been removed from the library; the quote is as it was when answered."
 
 
 def is_refusal(answer: Answer) -> bool:
     return answer.abstained or answer.form == "refusal"
 
 
-def refusal_text(answer: Answer, searched: str) -> str:
-    """The refusal's first words: that the articles don't answer, and what was searched."""
-    scope = searched or answer.scope or "the indexed articles"
-    return f"The articles don't answer this. I searched {scope} and found nothing that says."
-
-
-def next_steps(filtered: bool) -> list[str]:
+def next_steps(filtered: bool, related: bool) -> list[str]:
     steps = ["Rephrase the question with the names, places or dates an article would use."]
     if filtered:
-        steps.insert(0, "Remove the filter and search every article.")
-    steps.append("Read the related passages below: the closest text found, which does not answer the question.")
+        steps.insert(0, "Search every article: the button below asks this question again without the filter.")
+    if related:
+        steps.append("Read the related passages below: the closest text found, which does not answer the question.")
     return steps
 
 
@@ -52,32 +53,38 @@ def citation_groups(citations: list[Citation]) -> list[list[Citation]]:
     return list(groups.values())
 
 
-def plain_text(answer: Answer) -> str:
+def plain_text(answer: Answer, searched: str = "") -> str:
     """The answer as plain text with its sources listed: what the copy button copies."""
     if is_refusal(answer):
-        return answer.text
+        return answer.text if answer.abstain_reason == NO_MATCH else refusal_text(
+            searched or answer.scope or "the indexed articles")
     lines = [answer.text, "", "Sources:"]
     lines += [f"[{c.n}] {article_label(c.model_dump())}: “{c.quote}”" for c in answer.citations]
     return "\n".join(lines)
 
 
 def render_answer(answer: Answer, texts: ArticleTexts, *, key: str, searched: str = "",
-                  on_clear_filter: Callable[[], None] | None = None) -> None:
+                  on_clear_filter: Callable[[str], None] | None = None) -> None:
     """Draw `answer`. `searched` words the scope (for refusals); `on_clear_filter` offers a button that
-    removes the active filter (given only while a filter is on)."""
+    asks the question again over every article (given only while a filter is on)."""
     if answer.fallback_reason:
         st.info(md_escape(f"The model was not used: {answer.fallback_reason}"), icon=":material/info:")
     if is_refusal(answer):
         render_refusal(answer, searched, key=key, on_clear_filter=on_clear_filter)
+        copy_button(plain_text(answer, searched))
         return
     cited = {c.n: c for c in answer.citations}
+    pieces = cited_pieces(answer.text)
     if answer.direct_answer:
         numbers = [answer.direct_citation] if answer.direct_citation is not None else []
-        _cited_row(answer.direct_answer, numbers, cited, texts, f"{key}-direct", strong=True)
+        direct = cited.get(answer.direct_citation)
+        _cited_row(with_day(answer.direct_answer, direct.date if direct else None), numbers, cited, texts,
+                   f"{key}-direct", strong=True)
+        pieces = _without_short_answer(pieces, answer.direct_answer)
     if answer.form == "overview":
-        _overview(answer, cited, texts, key)
+        _overview(pieces, cited, texts, key)
     else:
-        for i, (body, numbers) in enumerate(cited_pieces(answer.text)):
+        for i, (body, numbers) in enumerate(pieces):
             _cited_row(body, numbers, cited, texts, f"{key}-{i}")
     _sources(answer.citations, texts)
     # "Answered by:" is also what the app benchmark (bench_app) waits for.
@@ -85,8 +92,14 @@ def render_answer(answer: Answer, texts: ArticleTexts, *, key: str, searched: st
     if answer.standalone_question:
         footer += f" · searched for: {answer.standalone_question}"
     st.caption(md_escape(footer))
-    with st.popover("Copy answer", icon=":material/content_copy:", key=f"{key}-copy"):
-        st.code(plain_text(answer), language=None, wrap_lines=True)
+    copy_button(plain_text(answer))
+
+
+def _without_short_answer(pieces: list[tuple[str, list[int]]], short: str) -> list[tuple[str, list[int]]]:
+    """The answer's pieces less the short answer's own ("Monday. [1]"), which is drawn once, above them."""
+    if pieces and pieces[0][0].rstrip(" .") == short.strip().rstrip("."):
+        return pieces[1:]
+    return pieces
 
 
 def _cited_row(body: str, numbers: list[int], cited: dict[int, Citation], texts: ArticleTexts, key: str,
@@ -112,43 +125,63 @@ def source_card(citation: Citation, texts: ArticleTexts) -> None:
     st.markdown(f"**{md_escape(article_title(citation.title))}**")
     st.caption(md_escape(" · ".join(x for x in (citation.publisher, human_date(citation.date)) if x)))
     paragraph, start, end = texts.quote_in_paragraph(citation)
-    st.markdown(highlighted(paragraph, start, end))
+    if texts.get(article_id(citation)) is None:
+        st.caption(REMOVED)
+    st.markdown(highlighted(paragraph, [(start, end)]))
 
 
-def _overview(answer: Answer, cited: dict[int, Citation], texts: ArticleTexts, key: str) -> None:
-    """Sentences grouped under the article their first citation comes from."""
+def _overview(pieces: list[tuple[str, list[int]]], cited: dict[int, Citation], texts: ArticleTexts, key: str) -> None:
+    """Sentences grouped under the article their first citation comes from: its title and date once."""
     groups: dict[str, list[tuple[str, list[int]]]] = {}
-    for body, numbers in cited_pieces(answer.text):
+    for body, numbers in pieces:
         first = next((cited[n] for n in numbers if n in cited), None)
         groups.setdefault(article_id(first) if first else "", []).append((body, numbers))
-    for g, (aid, pieces) in enumerate(groups.items()):
-        head = next((cited[n] for _, ns in pieces for n in ns if n in cited), None)
+    for g, (aid, group) in enumerate(groups.items()):
+        head = next((cited[n] for _, ns in group for n in ns if n in cited), None)
         if head is not None:
             st.markdown(f"**{md_escape(article_title(head.title))}** · {md_escape(human_date(head.date))}")
-        for i, (body, numbers) in enumerate(pieces):
+            # The text opens each group with the same title and date, for readers of plain text (the CLI).
+            prefix = overview_heading(head.title or head.source, head.date)
+            body, numbers = group[0]
+            group[0] = (body.removeprefix(prefix), numbers)
+        for i, (body, numbers) in enumerate(group):
             _cited_row(body, numbers, cited, texts, f"{key}-g{g}-{i}")
 
 
 def _sources(citations: list[Citation], texts: ArticleTexts) -> None:
-    """Every source once: an expander per article with each of its quotes highlighted in place."""
+    """Every source once: an expander per article, each paragraph once with all its cited sentences marked."""
     if citations:
         st.caption("Sources")
     for group in citation_groups(citations):
         markers = " ".join(f"[{c.n}]" for c in group)
         with st.expander(md_escape(f"{markers} {article_label(group[0].model_dump())}")):
+            paragraphs: dict[str, list[tuple[int, int, int]]] = {}  # paragraph -> (n, start, end) of its quotes
             for c in group:
                 paragraph, start, end = texts.quote_in_paragraph(c)
-                st.markdown(f"{badge(c.n)} " + highlighted(paragraph, start, end))
+                paragraphs.setdefault(paragraph, []).append((c.n, start, end))
+            if texts.get(article_id(group[0])) is None:
+                st.caption(REMOVED)
+            for paragraph, quotes in paragraphs.items():
+                badges = " ".join(badge(n) for n, _, _ in quotes)
+                st.markdown(f"{badges} " + highlighted(paragraph, [(start, end) for _, start, end in quotes]))
 
 
 def render_refusal(answer: Answer, searched: str, *, key: str,
-                   on_clear_filter: Callable[[], None] | None = None) -> None:
-    st.warning(md_escape(refusal_text(answer, searched)), icon=":material/search_off:")
-    st.markdown("**What you can do**  \n" + "  \n".join(f"- {md_escape(s)}"
-                                                        for s in next_steps(on_clear_filter is not None)))
-    if on_clear_filter is not None:
-        st.button("Search every article", key=f"{key}-clear", on_click=on_clear_filter)
+                   on_clear_filter: Callable[[str], None] | None = None) -> None:
     related = answer.passages[:RELATED_PASSAGES]
+    if answer.abstain_reason == NO_MATCH:  # nothing was searched: say why, not that the articles don't say
+        st.warning(md_escape(answer.text), icon=":material/filter_alt_off:")
+        steps = ["Choose other articles or widen the dates in the sidebar."]
+        if on_clear_filter is not None:
+            steps.append("Search every article: the button below asks this question again without the filter.")
+    else:
+        st.warning(md_escape(refusal_text(searched or answer.scope or "the indexed articles")),
+                   icon=":material/search_off:")
+        steps = next_steps(on_clear_filter is not None, bool(related))
+    st.markdown("**What you can do**  \n" + "  \n".join(f"- {md_escape(s)}" for s in steps))
+    if on_clear_filter is not None:
+        st.button("Search every article", key=f"{key}-clear", on_click=on_clear_filter,
+                  args=(answer.standalone_question or answer.question,), icon=":material/search:")
     if related:
         with st.expander("Related passages (not an answer)"):
             for p in related:
