@@ -12,6 +12,7 @@ import streamlit as st
 
 from rag import RagError
 
+from .labels import answered_by
 from .render import md_escape
 from .settings import AppSettings
 
@@ -172,7 +173,7 @@ def _show(shown: dict[str, Any], bot: RAG) -> None:
                    icon=":material/check_circle:")
     compared = (f"Compared with the previous run of {Path(shown['qa_file']).name} ({shown['previous_created']})."
                 if shown["previous_created"] else "No previous run of this set to compare with.")
-    st.caption(md_escape(f"{len(results)} questions, answered by {record['answerer']}. {compared}"))
+    st.caption(md_escape(f"{len(results)} questions, answered by {answered_by(record['answerer'])}. {compared}"))
     st.table(measures_table(verdict, shown["thresholds"]))
     if verdict.flipped:
         st.warning(md_escape(f"Passed before, fail now: {', '.join(verdict.flipped)}"))

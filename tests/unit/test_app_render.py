@@ -319,7 +319,19 @@ def test_feedback_exports_as_a_set_rag_eval_loads(tmp_path):
         ("When were the sanctions imposed?", True, [["2018"]]), ("Who won the World Cup?", False, [])]
     disliked = [line for line in exported.read_text().splitlines() if line.startswith("# disliked: ")]
     assert json.loads(disliked[0].removeprefix("# disliked: "))["question"] == "Who is Li?"
-    assert feedback_case("x", wrong)["key_facts"] == [[QUOTE_1]]
+    assert feedback_case("x", wrong)["key_facts"] == [["Chinese"]], "a key phrase of the quote, not all of it"
+
+
+def test_a_follow_up_exports_its_standalone_question_and_a_key_phrase_as_the_expected_fact():
+    # BBC-style: a liked follow-up without a short answer.
+    quote = "Nissan has named Toshiyuki Shiga as its new chief operating officer, the firm said on Tuesday."
+    cite = Citation(n=1, source="bbc/business/042.txt", title="Nissan names new number two", quote=quote, start=0,
+                    end=len(quote), score=0.9, chunk_id="042.txt#0")
+    follow_up = Answer(question="and who did it choose?", standalone_question="Who did Nissan choose as chief operating officer?",
+                       text=f"{quote} [1]", citations=[cite])
+    case = feedback_case("x", follow_up)
+    assert case["question"] == "Who did Nissan choose as chief operating officer?"
+    assert case["key_facts"] == [["Toshiyuki Shiga"]] and case["sources"] == ["bbc/business/042.txt"]
 
 
 # --- the regression page's words ------------------------------------------------------------------
