@@ -34,6 +34,7 @@ button.addEventListener("click", async () => {{
   button.textContent = ok ? "\\u2713 Copied" : "Select the text to copy it";
   setTimeout(() => {{ button.innerHTML = "&#x2398; {label}"; }}, 2000);
 }});
+button.dataset.ready = "1";  // for tests: a click now copies
 </script>"""
 
 
