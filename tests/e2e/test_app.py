@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import re
 import shutil
 
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from ..support.helpers import ROOT, popover_labels
+from ..support.helpers import ROOT, answer_rows, popover_labels
 
 APP = str(ROOT / "app.py")
 AUSTIN = "Why did China refuse the Austin meeting?"
@@ -104,6 +105,25 @@ def test_the_pentagon_follow_up_is_rewritten_cleanly_and_its_monday_is_dated(app
     assert "searched for: When did the Pentagon say that?" in text
     short = [m.value for m in app.chat_message[3].markdown if m.value.startswith("####")]
     assert short == ["#### Monday \\(29 May 2023\\)"], "the article is dated Tuesday 30 May 2023"
+
+
+def test_a_compare_overview_names_each_article_once_with_at_most_two_sentences_each(app):
+    ask(app, "Compare how the articles describe US-China military relations")
+    rows = [r.replace("\\", "") for r in answer_rows(app.chat_message[1])]
+    heads = [r for r in rows if r.startswith("**")]
+    assert len(heads) >= 2 and len(heads) == len(set(heads)), "one title per article group"
+    assert all(re.fullmatch(r"\*\*.+\*\* · (\d{1,2} [A-Z][a-z]+ \d{4}|no date)", h) for h in heads), heads
+    assert not any(re.search(r"\d{4}-\d\d-\d\d", r) for r in rows), "one date format"
+    per_group = [0]
+    for row in rows[rows.index(heads[0]):]:
+        if row.startswith("**"):
+            per_group.append(0)
+        else:
+            per_group[-1] += 1
+    assert max(per_group) <= 2, "\n".join(rows)
+    for head in heads:  # a sentence does not open with its article's title again
+        title = head.split("**")[1]
+        assert not any(r.startswith(title) for r in rows if not r.startswith("**")), title
 
 
 def test_the_chat_box_stops_at_the_question_limit(env, monkeypatch):

@@ -17,7 +17,7 @@ from app.render import cited_pieces, highlighted, human_date, inert, md_escape, 
 from rag.evaluation.harness import load_cases
 from rag.schema import Answer, Article, Citation, Passage
 
-from ..support.helpers import popover_labels
+from ..support.helpers import answer_rows, popover_labels
 
 ARTICLE_TEXT = ("Beijing declined the meeting.\n\nThe Chinese government said Monday that it had declined a U.S. "
                 "request.\nIt cited the sanctions imposed in 2018.\n\nA later paragraph.")
@@ -166,25 +166,6 @@ def test_the_copy_button_copies_in_one_click_for_answers_and_refusals():
     assert "Copy answer" not in popover_labels(at), "a button, not a popover to open first"
     refusal = draw(Answer(question="Who won?", text="The articles don't say.", form="refusal", abstained=True))
     assert copied(refusal).startswith("The articles don't say. I searched all 3 indexed articles")
-
-
-def answer_rows(at: AppTest) -> list[str]:
-    """The Markdown a reader sees without opening anything: not inside a popover or an expander."""
-    from streamlit.testing.v1.element_tree import Block, Markdown
-
-    found = []
-
-    def walk(node):
-        proto = getattr(node, "proto", None)
-        if type(node) is Block and proto is not None and proto.WhichOneof("type") in ("popover", "expandable"):
-            return
-        if isinstance(node, Markdown):
-            found.append(node.value)
-        for child in getattr(node, "children", {}).values():
-            walk(child)
-
-    walk(at.main)
-    return found
 
 
 def copied(at: AppTest) -> str:
