@@ -14,7 +14,7 @@ comes from an article or a model goes through `render.md_escape` or `render.high
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 
 import streamlit as st
 
@@ -64,9 +64,10 @@ def plain_text(answer: Answer, searched: str = "") -> str:
 
 
 def render_answer(answer: Answer, texts: ArticleTexts, *, key: str, searched: str = "",
-                  on_clear_filter: Callable[[str], None] | None = None) -> None:
+                  on_clear_filter: Callable[[str], None] | None = None, indexed: Collection[str] | None = None) -> None:
     """Draw `answer`. `searched` words the scope (for refusals); `on_clear_filter` offers a button that
-    asks the question again over every article (given only while a filter is on)."""
+    asks the question again over every article (given only while a filter is on); `indexed` is the ids
+    of the articles in the library now: a citation to any other says its article was removed."""
     if answer.fallback_reason:
         st.info(md_escape(f"The model was not used: {answer.fallback_reason}"), icon=":material/info:")
     if is_refusal(answer):
@@ -74,19 +75,20 @@ def render_answer(answer: Answer, texts: ArticleTexts, *, key: str, searched: st
         copy_button(plain_text(answer, searched))
         return
     cited = {c.n: c for c in answer.citations}
+    removed = frozenset(article_id(c) for c in answer.citations if indexed is not None and article_id(c) not in indexed)
     pieces = cited_pieces(answer.text)
     if answer.direct_answer:
         numbers = [answer.direct_citation] if answer.direct_citation is not None else []
         direct = cited.get(answer.direct_citation)
         _cited_row(with_day(answer.direct_answer, direct.date if direct else None), numbers, cited, texts,
-                   f"{key}-direct", strong=True)
+                   removed, f"{key}-direct", strong=True)
         pieces = _without_short_answer(pieces, answer.direct_answer)
     if answer.form == "overview":
-        _overview(pieces, cited, texts, key)
+        _overview(pieces, cited, texts, removed, key)
     else:
         for i, (body, numbers) in enumerate(pieces):
-            _cited_row(body, numbers, cited, texts, f"{key}-{i}")
-    _sources(answer.citations, texts)
+            _cited_row(body, numbers, cited, texts, removed, f"{key}-{i}")
+    _sources(answer.citations, texts, removed)
     # "Answered by:" is also what the app benchmark (bench_app) waits for.
     footer = f"Answered by: {answered_by(answer.answerer)} · {answer.timings.get('total_ms', 0):.0f} ms"
     if answer.standalone_question:
@@ -102,8 +104,8 @@ def _without_short_answer(pieces: list[tuple[str, list[int]]], short: str) -> li
     return pieces
 
 
-def _cited_row(body: str, numbers: list[int], cited: dict[int, Citation], texts: ArticleTexts, key: str,
-               strong: bool = False) -> None:
+def _cited_row(body: str, numbers: list[int], cited: dict[int, Citation], texts: ArticleTexts,
+               removed: frozenset[str], key: str, strong: bool = False) -> None:
     """One sentence with its markers; each marker opens its source in a popover."""
     # No wrapping: the markers stay on the sentence's row, at its end, on any screen width.
     with st.container(horizontal=True, vertical_alignment="top", gap="small", wrap=False):
@@ -117,20 +119,21 @@ def _cited_row(body: str, numbers: list[int], cited: dict[int, Citation], texts:
                 continue
             with st.popover(md_escape(f"[{n}]"), type="tertiary", key=f"{key}-{n}",
                             help=md_escape(article_label(citation.model_dump()))):
-                source_card(citation, texts)
+                source_card(citation, texts, removed=article_id(citation) in removed)
 
 
-def source_card(citation: Citation, texts: ArticleTexts) -> None:
+def source_card(citation: Citation, texts: ArticleTexts, *, removed: bool = False) -> None:
     """Title, publisher, date, and the quote highlighted in its paragraph."""
     st.markdown(f"**{md_escape(article_title(citation.title))}**")
     st.caption(md_escape(" · ".join(x for x in (citation.publisher, human_date(citation.date)) if x)))
     paragraph, start, end = texts.quote_in_paragraph(citation)
-    if texts.get(article_id(citation)) is None:
+    if removed:
         st.caption(REMOVED)
     st.markdown(highlighted(paragraph, [(start, end)]))
 
 
-def _overview(pieces: list[tuple[str, list[int]]], cited: dict[int, Citation], texts: ArticleTexts, key: str) -> None:
+def _overview(pieces: list[tuple[str, list[int]]], cited: dict[int, Citation], texts: ArticleTexts,
+              removed: frozenset[str], key: str) -> None:
     """Sentences grouped under the article their first citation comes from: its title and date once."""
     groups: dict[str, list[tuple[str, list[int]]]] = {}
     for body, numbers in pieces:
@@ -145,10 +148,10 @@ def _overview(pieces: list[tuple[str, list[int]]], cited: dict[int, Citation], t
             body, numbers = group[0]
             group[0] = (body.removeprefix(prefix), numbers)
         for i, (body, numbers) in enumerate(group):
-            _cited_row(body, numbers, cited, texts, f"{key}-g{g}-{i}")
+            _cited_row(body, numbers, cited, texts, removed, f"{key}-g{g}-{i}")
 
 
-def _sources(citations: list[Citation], texts: ArticleTexts) -> None:
+def _sources(citations: list[Citation], texts: ArticleTexts, removed: frozenset[str]) -> None:
     """Every source once: an expander per article, each paragraph once with all its cited sentences marked."""
     if citations:
         st.caption("Sources")
@@ -159,7 +162,7 @@ def _sources(citations: list[Citation], texts: ArticleTexts) -> None:
             for c in group:
                 paragraph, start, end = texts.quote_in_paragraph(c)
                 paragraphs.setdefault(paragraph, []).append((c.n, start, end))
-            if texts.get(article_id(group[0])) is None:
+            if article_id(group[0]) in removed:
                 st.caption(REMOVED)
             for paragraph, quotes in paragraphs.items():
                 badges = " ".join(badge(n) for n, _, _ in quotes)

@@ -147,13 +147,15 @@ def chat_view(bot: RAG, options: dict[str, Any], store: ConversationStore) -> No
                 if st.button(example, key=f"example_{i}"):
                     pending = example
     cid = state.chat_cid
+    indexed = {a["id"] for a in options["articles"]}  # a saved answer may cite an article removed since
     last = len(chat.history) - 1
     for i, answer in enumerate(chat.history):
         with st.chat_message("user"):
             st.markdown(md_escape(answer.question))
         with st.chat_message("assistant"):
             clear = _search_everything if (i == last and article_filter.active and is_refusal(answer)) else None
-            render_answer(answer, texts_for(bot), key=f"turn-{cid}-{i}", searched=_searched(i), on_clear_filter=clear)
+            render_answer(answer, texts_for(bot), key=f"turn-{cid}-{i}", searched=_searched(i), on_clear_filter=clear,
+                          indexed=indexed)
             _feedback(store, cid, i)
 
     question = (typed or pending) if not problem else None
@@ -173,7 +175,8 @@ def chat_view(bot: RAG, options: dict[str, Any], store: ConversationStore) -> No
         position = store.add_turn(cid, answer, searched)
         state.searched = [*state.get("searched", []), searched]
         clear = _search_everything if article_filter.active and is_refusal(answer) else None
-        render_answer(answer, texts_for(bot), key=f"turn-{cid}-{position}", searched=searched, on_clear_filter=clear)
+        render_answer(answer, texts_for(bot), key=f"turn-{cid}-{position}", searched=searched, on_clear_filter=clear,
+                      indexed=indexed)
         _feedback(store, cid, position)
 
 

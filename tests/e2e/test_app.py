@@ -264,6 +264,10 @@ def test_an_upload_is_listed_at_once_answerable_and_removed_after_confirmation(a
     assert any("1 removed" in s.value for s in app.success)
     assert len(app.dataframe[0].value) == 5 and "penguins.md" not in app.selectbox(key="remove_choice").options
 
+    view(app, "Chat")  # the answer given before the removal still quotes it, and says it is gone
+    notes = [c.value for e in app.expander for c in e.caption]
+    assert any("since been removed from the library" in note for note in notes), notes
+
 
 def test_re_indexing_shows_files_added_to_the_folder_at_once(app, env):
     view(app, "Library")

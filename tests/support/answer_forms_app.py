@@ -82,4 +82,4 @@ for form, answer in ANSWERS.items():
     with st.chat_message("assistant"):
         render_answer(answer, texts, key=form,
                       searched="1 of the 2 indexed articles (filter on: dated 1 January 2023 to 31 December 2023)",
-                      on_clear_filter=(lambda: None) if form == "refusal" else None)
+                      on_clear_filter=(lambda question: None) if form == "refusal" else None, indexed=set(META))
