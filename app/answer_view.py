@@ -36,13 +36,24 @@ def is_refusal(answer: Answer) -> bool:
     return answer.abstained or answer.form == "refusal"
 
 
-def next_steps(filtered: bool, related: bool) -> list[str]:
-    steps = ["Rephrase the question with the names, places or dates an article would use."]
-    if filtered:
-        steps.insert(0, "Search every article: the button below asks this question again without the filter.")
-    if related:
-        steps.append("Read the related passages below: the closest text found, which does not answer the question.")
-    return steps
+SEARCH_EVERYTHING = "Search every article: the button below asks this question again without the filter."
+
+
+def refusal_words(answer: Answer, searched: str = "") -> str:
+    """What a refusal says first: that no article matched the filter, or that the articles searched don't say."""
+    if answer.abstain_reason == NO_MATCH:
+        return answer.text
+    return refusal_text(searched or answer.scope or "the indexed articles")
+
+
+def next_steps(answer: Answer, filtered: bool) -> list[str]:
+    if answer.abstain_reason == NO_MATCH:
+        steps = ["Choose other articles or widen the dates in the sidebar."]
+    else:
+        steps = ["Rephrase the question with the names, places or dates an article would use."]
+        if answer.passages:
+            steps.append("Read the related passages below: the closest text found, which does not answer the question.")
+    return [SEARCH_EVERYTHING, *steps] if filtered else steps
 
 
 def citation_groups(citations: list[Citation]) -> list[list[Citation]]:
@@ -56,8 +67,7 @@ def citation_groups(citations: list[Citation]) -> list[list[Citation]]:
 def plain_text(answer: Answer, searched: str = "") -> str:
     """The answer as plain text with its sources listed: what the copy button copies."""
     if is_refusal(answer):
-        return answer.text if answer.abstain_reason == NO_MATCH else refusal_text(
-            searched or answer.scope or "the indexed articles")
+        return refusal_words(answer, searched)
     lines = [answer.text, "", "Sources:"]
     lines += [f"[{c.n}] {article_label(c.model_dump())}: “{c.quote}”" for c in answer.citations]
     return "\n".join(lines)
@@ -171,23 +181,17 @@ def _sources(citations: list[Citation], texts: ArticleTexts, removed: frozenset[
 
 def render_refusal(answer: Answer, searched: str, *, key: str,
                    on_clear_filter: Callable[[str], None] | None = None) -> None:
-    related = answer.passages[:RELATED_PASSAGES]
-    if answer.abstain_reason == NO_MATCH:  # nothing was searched: say why, not that the articles don't say
-        st.warning(md_escape(answer.text), icon=":material/filter_alt_off:")
-        steps = ["Choose other articles or widen the dates in the sidebar."]
-        if on_clear_filter is not None:
-            steps.append("Search every article: the button below asks this question again without the filter.")
-    else:
-        st.warning(md_escape(refusal_text(searched or answer.scope or "the indexed articles")),
-                   icon=":material/search_off:")
-        steps = next_steps(on_clear_filter is not None, bool(related))
+    # When the filter left nothing to search, say that, not that the articles don't say.
+    icon = ":material/filter_alt_off:" if answer.abstain_reason == NO_MATCH else ":material/search_off:"
+    st.warning(md_escape(refusal_words(answer, searched)), icon=icon)
+    steps = next_steps(answer, filtered=on_clear_filter is not None)
     st.markdown("**What you can do**  \n" + "  \n".join(f"- {md_escape(s)}" for s in steps))
     if on_clear_filter is not None:
         st.button("Search every article", key=f"{key}-clear", on_click=on_clear_filter,
                   args=(answer.standalone_question or answer.question,), icon=":material/search:")
-    if related:
+    if answer.passages:
         with st.expander("Related passages (not an answer)"):
-            for p in related:
+            for p in answer.passages[:RELATED_PASSAGES]:
                 st.markdown(f"**{md_escape(article_title(p.title))}** · {md_escape(human_date(p.date))}")
                 excerpt = p.text if len(p.text) <= 500 else p.text[:500].rsplit(" ", 1)[0] + " …"
                 st.markdown(md_escape(excerpt))
