@@ -258,7 +258,7 @@ def test_every_answer_form_as_drawn_in_a_browser(browser_page, tmp_path):
         screenshot(page, "answer_forms.png")
 
 
-def test_copy_answer_copies_in_one_click(streamlit_server, browser):
+def test_the_short_answer_once_and_copy_answer_copies_in_one_click(streamlit_server, browser):
     from playwright.sync_api import expect
 
     context = browser.new_context(viewport={"width": 1400, "height": 1000},
@@ -266,6 +266,8 @@ def test_copy_answer_copies_in_one_click(streamlit_server, browser):
     page = context.new_page()
     page.goto(streamlit_server, wait_until="domcontentloaded")
     ask(page, "When were the sanctions on Li Shangfu imposed?")
+    answer = page.get_by_test_id("stChatMessage").last
+    expect(answer.get_by_text(re.compile(r"^2018\.?$"))).to_have_count(1)  # the short answer once, not restated
     copy = page.frame_locator("iframe").last.locator("button[data-ready]")
     expect(copy).to_have_text(re.compile("Copy answer"), timeout=30_000)
     copy.click()  # one click, no popover
