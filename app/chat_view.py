@@ -16,7 +16,7 @@ from .answer_view import is_refusal, render_answer
 from .context import texts_for
 from .conversation_list import conversation_list
 from .conversations import ConversationStore, valid_id
-from .filters import ArticleFilter
+from .filters import NO_MATCH, ArticleFilter
 from .labels import answerer_choices, article_title
 from .ownership import Scope
 from .render import md_escape, with_badges
@@ -95,9 +95,11 @@ def _delete_conversation(store: ConversationStore, owner: str, cid: str) -> None
         _open_conversation(None)
 
 
-def _clear_filter() -> None:
+def _search_everything(question: str) -> None:
+    """Remove the filter and ask `question` again, now over every article (on the rerun this causes)."""
     st.session_state["sources"] = []
     st.session_state["use_dates"] = False
+    st.session_state["queued_question"] = question
 
 
 def _load_chat(bot: RAG, store: ConversationStore, owner: str, answerer: str):
@@ -127,8 +129,10 @@ def chat_view(bot: RAG, options: dict[str, Any], store: ConversationStore, owner
     state = st.session_state
     article_filter: ArticleFilter = options["filter"]
     problem = article_filter.problem()
-    typed = st.chat_input(CHAT_PROMPT, disabled=problem is not None)  # pinned to the bottom wherever it is called
-    pending = None if typed else state.pop("queued_question", None)  # typed during start-up
+    # Pinned to the bottom wherever it is called; capped where the user types, so the limit is never an error.
+    typed = st.chat_input(CHAT_PROMPT, disabled=problem is not None, max_chars=bot.settings.max_question_chars)
+    # Typed during start-up, or asked again over every article ("Search every article").
+    pending = None if typed else state.pop("queued_question", None)
     if problem:
         st.error(md_escape(problem))
     if not chat.history and not typed and not pending:
@@ -138,13 +142,15 @@ def chat_view(bot: RAG, options: dict[str, Any], store: ConversationStore, owner
                 if st.button(example, key=f"example_{i}"):
                     pending = example
     cid = state.chat_cid
+    indexed = {a["id"] for a in options["articles"]}  # a saved answer may cite an article removed since
     last = len(chat.history) - 1
     for i, answer in enumerate(chat.history):
         with st.chat_message("user"):
             st.markdown(md_escape(answer.question))
         with st.chat_message("assistant"):
-            clear = _clear_filter if (i == last and article_filter.active and is_refusal(answer)) else None
-            render_answer(answer, texts_for(bot), key=f"turn-{cid}-{i}", searched=_searched(i), on_clear_filter=clear)
+            clear = _search_everything if (i == last and article_filter.active and is_refusal(answer)) else None
+            render_answer(answer, texts_for(bot), key=f"turn-{cid}-{i}", searched=_searched(i), on_clear_filter=clear,
+                          indexed=indexed)
             _feedback(store, cid, i)
 
     question = (typed or pending) if not problem else None
@@ -163,8 +169,9 @@ def chat_view(bot: RAG, options: dict[str, Any], store: ConversationStore, owner
             state.chat_cid = cid
         position = store.add_turn(cid, answer, searched)
         state.searched = [*state.get("searched", []), searched]
-        clear = _clear_filter if article_filter.active and is_refusal(answer) else None
-        render_answer(answer, texts_for(bot), key=f"turn-{cid}-{position}", searched=searched, on_clear_filter=clear)
+        clear = _search_everything if article_filter.active and is_refusal(answer) else None
+        render_answer(answer, texts_for(bot), key=f"turn-{cid}-{position}", searched=searched, on_clear_filter=clear,
+                      indexed=indexed)
         _feedback(store, cid, position)
 
 
@@ -178,8 +185,8 @@ def _ask(bot: RAG, chat, question: str, options: dict[str, Any]) -> Answer | Non
     article_filter: ArticleFilter = options["filter"]
     sources = article_filter.article_ids(options["articles"])
     if sources == []:  # the filter admits no article: nothing to search, say so instead of asking
-        answer = Answer(question=question, text="No article matches the filter.", form="refusal", abstained=True,
-                        scope=article_filter.describe(options["articles"]))
+        answer = Answer(question=question, text=article_filter.no_match_text(options["articles"]), form="refusal",
+                        abstained=True, abstain_reason=NO_MATCH, scope=article_filter.describe(options["articles"]))
         chat.history.append(answer)
         return answer
     placeholder = st.empty()

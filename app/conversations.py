@@ -4,8 +4,8 @@ A conversation is keyed by a random id that the app keeps in the page's URL (`?c
 or a server restart finds it again. It belongs to the browser that made it (`owner`: the hash of that
 browser's secret, see `app.ownership`): listing, opening, deleting and exporting take the owner, so a
 URL with another browser's id opens nothing. Thumbs up/down are stored with the question and the answer and
-export as JSONL that `rag eval` loads (`rag.evaluation.harness.EvalCase`): a liked answer becomes a case whose
-expected facts are its short answer (or its quotes), a liked refusal an unanswerable case, and a
+export as JSONL that `rag eval` loads (`rag.evaluation.harness.EvalCase`): a liked answer becomes a case (its
+standalone question) whose expected fact is its short answer (or a key phrase of its first quote), a liked refusal an unanswerable case, and a
 disliked answer a commented-out line for a maintainer to correct (`rag eval` skips `#` lines).
 """
 
@@ -21,6 +21,8 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
+from rag.answering.question import question_shape
+from rag.answering.spans import new_spans
 from rag.schema import Answer
 
 _ID = re.compile(r"^[0-9a-f]{32}$")
@@ -141,18 +143,32 @@ class ConversationStore:
 
 
 def feedback_case(case_id: str, answer: Answer) -> dict:
-    """An `EvalCase` (as a dict) from an answer: what it said becomes what is expected of the next run."""
+    """An `EvalCase` (as a dict) from an answer: what it said becomes what is expected of the next run.
+
+    The question is the one searched for (a follow-up's standalone rewrite: "and when did it say that?"
+    means nothing alone); the expected fact is the short answer, else a key phrase of the first quote,
+    so that a rewording of the same answer still passes."""
+    question = answer.standalone_question or answer.question
     if answer.abstained or answer.form == "refusal":
-        return {"id": case_id, "question": answer.question, "answerable": False}
+        return {"id": case_id, "question": question, "answerable": False}
     cited = {c.n: c for c in answer.citations}
     direct = cited.get(answer.direct_citation) if answer.direct_answer else None
     if direct is not None:
         facts, sources = [[answer.direct_answer]], [direct.source]
     else:
-        facts = [[c.quote] for c in answer.citations[:1]]
+        facts = [[key_phrase(question, c.quote)] for c in answer.citations[:1]]
         sources = list(dict.fromkeys(c.source for c in answer.citations))
-    case = {"id": case_id, "question": answer.question, "reference_answer": re.sub(r"\s*\[\d+\]", "", answer.text),
+    case = {"id": case_id, "question": question, "reference_answer": re.sub(r"\s*\[\d+\]", "", answer.text),
             "key_facts": facts, "sources": sources, "answerable": True}
     if not facts:  # an answer without citations cannot say what to expect
         case["reference_contexts"] = [answer.text]
     return case
+
+
+def key_phrase(question: str, quote: str) -> str:
+    """What in `quote` answers `question`: the first span of the asked kind (a date for "when", a figure
+    for "how many") that the question does not already say, else the first such name; else the quote."""
+    asked = {w.lower() for w in re.findall(r"[\w'’-]+", question)}
+    kind = question_shape(question).kind
+    found = (new_spans(quote, kind, asked) if kind != "reason" else []) or new_spans(quote, "entity", asked)
+    return found[0].text if found else quote

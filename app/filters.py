@@ -13,6 +13,8 @@ from typing import Any
 
 from .render import human_date
 
+NO_MATCH = "no article matches the filter"  # the abstain reason of a question the filter left nothing to search
+
 
 @dataclass(frozen=True)
 class ArticleFilter:
@@ -53,6 +55,25 @@ class ArticleFilter:
             return None
         return [a["id"] for a in articles if self.admits(a)]
 
+    def no_match_text(self, articles: list[dict[str, Any]]) -> str:
+        """What is said when the filter admits no article: the articles and the dates chosen, by name."""
+        titles = {a["id"]: a for a in articles}
+        chosen = [f"“{(titles[s].get('title') or s).strip()}” ({human_date(titles[s].get('date'))})"
+                  for s in self.sources if s in titles]
+        conditions = []
+        if chosen:
+            conditions.append(("only " if len(chosen) == 1 else "only the articles ") + ", ".join(chosen))
+        if self.dated:
+            conditions.append(self._date_span() + ("" if self.include_undated else ", articles without a date left out"))
+        return f"No article matches your filter: {'; '.join(conditions)}."
+
+    def _date_span(self) -> str:
+        if self.date_from and self.date_to:
+            return f"dated {human_date(self.date_from.isoformat())} to {human_date(self.date_to.isoformat())}"
+        if self.date_from:
+            return f"dated from {human_date(self.date_from.isoformat())} on"
+        return f"dated up to {human_date(self.date_to.isoformat())}"
+
     def describe(self, articles: list[dict[str, Any]]) -> str:
         """What is searched, in words: 'all 5 indexed articles', or which part of them."""
         total = len(articles)
@@ -63,9 +84,5 @@ class ArticleFilter:
         if self.sources:
             conditions.append(f"the {len(self.sources)} you chose" if len(self.sources) != 1 else "the one you chose")
         if self.dated:
-            span = (f"dated {human_date(self.date_from.isoformat())} to {human_date(self.date_to.isoformat())}"
-                    if self.date_from and self.date_to else
-                    f"dated from {human_date(self.date_from.isoformat())} on" if self.date_from else
-                    f"dated up to {human_date(self.date_to.isoformat())}")
-            conditions.append(span + (", or without a date" if self.include_undated else ""))
+            conditions.append(self._date_span() + (", or without a date" if self.include_undated else ""))
         return f"{admitted} of the {total} indexed articles (filter on: {'; '.join(conditions)})"

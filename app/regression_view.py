@@ -14,6 +14,7 @@ from rag import RagError
 from rag.evaluation.results import CaseResult
 from rag.evaluation.runs import DIRECTION, Verdict
 
+from .labels import answered_by
 from .render import md_escape
 from .settings import AppSettings
 
@@ -170,7 +171,7 @@ def _show(shown: dict[str, Any], bot: RAG) -> None:
                    icon=":material/check_circle:")
     compared = (f"Compared with the previous run of {Path(shown['qa_file']).name} ({run.baseline.created})."
                 if run.baseline else "No previous run of this set to compare with.")
-    st.caption(md_escape(f"{len(results)} questions, answered by {record.answerer}. {compared}"))
+    st.caption(md_escape(f"{len(results)} questions, answered by {answered_by(record.answerer)}. {compared}"))
     st.table(measures_table(verdict, run.thresholds))
     if verdict.flipped:
         st.warning(md_escape(f"Passed before, fail now: {', '.join(verdict.flipped)}"))

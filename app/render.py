@@ -12,7 +12,8 @@ inside each such address keeps it as inert text.
 from __future__ import annotations
 
 import re
-from datetime import date
+
+from rag.dates import human_date  # noqa: F401  (one date format: the app's labels import it from here)
 
 _SPECIAL = re.compile(r"([\\`*_{}\[\]()#+\-.!|<>~$:&=\"'^])")
 _JOINER = "\u2060"
@@ -42,14 +43,25 @@ def _mark(line: str) -> str:
     return f"{md_escape(lead)}:yellow-background[**{md_escape(core)}**]{md_escape(trail)}"
 
 
-def highlighted(paragraph: str, start: int, end: int) -> str:
-    """The paragraph as inert Markdown, with paragraph[start:end] highlighted.
+def highlighted(paragraph: str, spans: list[tuple[int, int]]) -> str:
+    """The paragraph as inert Markdown, with each paragraph[start:end] of `spans` highlighted (spans that
+    overlap or touch are marked as one).
 
     A quote may span a line or paragraph break; a Markdown directive cannot, so each line of the
     quote is marked on its own.
     """
-    quote = "\n".join(_mark(line) for line in paragraph[start:end].split("\n"))
-    return md_escape(paragraph[:start]) + quote.replace("\n", "  \n") + md_escape(paragraph[end:])
+    merged: list[list[int]] = []
+    for start, end in sorted(spans):
+        if merged and start <= merged[-1][1]:
+            merged[-1][1] = max(merged[-1][1], end)
+        else:
+            merged.append([start, end])
+    out, position = [], 0
+    for start, end in merged:
+        out.append(md_escape(paragraph[position:start]))
+        out.append("\n".join(_mark(line) for line in paragraph[start:end].split("\n")).replace("\n", "  \n"))
+        position = end
+    return "".join(out) + md_escape(paragraph[position:])
 
 
 def badge(n: int) -> str:
@@ -81,13 +93,3 @@ def with_badges(text: str) -> str:
     """Answer text as inert Markdown, its `[n]` markers shown as badges."""
     return " ".join((md_escape(body) + " " + " ".join(badge(n) for n in numbers)).strip()
                     for body, numbers in cited_pieces(text))
-
-
-def human_date(iso: str | None) -> str:
-    """'2023-05-30' -> '30 May 2023'; an article without a date says so."""
-    if not iso:
-        return "no date"
-    try:
-        return date.fromisoformat(iso).strftime("%-d %B %Y")
-    except ValueError:
-        return iso

@@ -14,7 +14,7 @@ def starting_view(startup: Startup) -> None:
     """Returns when the engine is ready or has failed."""
     with st.sidebar:
         st.caption("Settings, filters and saved conversations appear here once the articles are ready.")
-    typed = st.chat_input(CHAT_PROMPT)
+    typed = st.chat_input(CHAT_PROMPT, max_chars=startup.settings.max_question_chars)  # the chat's own cap
     if typed:
         st.session_state.queued_question = typed
     if queued := st.session_state.get("queued_question"):

@@ -40,6 +40,7 @@ from rag.answering.interface import Draft, Evidence
 from rag.answering.question import QuestionShape, question_shape
 from rag.answering.spans import Span, new_spans
 from rag.index.ids import sentence_id
+from rag.dates import human_date
 from rag.index.keyword import KeywordIndex
 from rag.schema import Citation, Passage
 from rag.text import terms
@@ -61,9 +62,14 @@ NOT_YET = re.compile(r"\b(?:will|would|plans?|planned|planning|expects?|expected
                      r"going to|may|might|could|possib\w*|proposed?|proposal|hopes?|hoped|intends?|intended|aims? to|"
                      r"considering|likely)\b", re.IGNORECASE)
 
+def overview_heading(title: str, date: str | None) -> str:
+    """What opens an article's group in an overview's text: 'Title (30 May 2023): '."""
+    return f"{title} ({human_date(date)}): " if date else f"{title}: "
+
+
 def refusal_text(scope: str) -> str:
     """What a refusal says: plainly that the articles don't say, and what was searched."""
-    return f"The articles don't say. I could not find an answer to this in {scope}."
+    return f"The articles don't say. I searched {scope} and found nothing that answers this."
 
 
 @dataclass
@@ -115,11 +121,12 @@ class ExtractiveAnswerer:
     name = "extractive"
 
     def __init__(self, keyword: KeywordIndex, max_sentences: int = 3, model: AnswerModel | None = None,
-                 overview_sentences: int = 6) -> None:
+                 overview_sentences: int = 6, overview_per_article: int = 2) -> None:
         self.keyword = keyword
         self.max_sentences = max_sentences
         self.answer_model = model or default_model()
         self.overview_sentences = overview_sentences
+        self.overview_per_article = overview_per_article  # so that no one article supplies most of an overview
 
     # --- signals ----------------------------------------------------------------------------------
 
@@ -250,7 +257,8 @@ class ExtractiveAnswerer:
                 return lam * relevance[id(c)] - (1 - lam) * redundancy
             nxt = max(pool, key=mmr)
             pool.remove(nxt)
-            if not any(_overlaps(nxt, p) for p in picked):
+            from_article = sum(p.passage.article_id == nxt.passage.article_id for p in picked)
+            if from_article < self.overview_per_article and not any(_overlaps(nxt, p) for p in picked):
                 picked.append(nxt)
         # Group by article, articles in order of their best passage, sentences in article order.
         order: dict[str, int] = {}
@@ -262,10 +270,8 @@ class ExtractiveAnswerer:
         for article_id in order:
             group = [(c, cit) for c, cit in zip(picked, citations) if c.passage.article_id == article_id]
             head = group[0][0].passage
-            label = head.title or head.source
-            if head.date:
-                label += f" ({head.date})"
-            lines.append(f"{label}: " + " ".join(f"{c.quote} [{cit.n}]" for c, cit in group))
+            lines.append(overview_heading(head.title or head.source, head.date) + " ".join(
+                f"{c.quote} [{cit.n}]" for c, cit in group))
         return Draft("\n\n".join(lines), citations, False, coverage, "overview")
 
 

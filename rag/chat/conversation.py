@@ -22,6 +22,11 @@ _PERSON_PRONOUN = re.compile(r"\b(?:he|she|him|her|his)\b", re.IGNORECASE)
 # "it", or "that"/"this" standing alone ("say that?"), not as a determiner ("that plant").
 _THING_PRONOUN = re.compile(r"\b(?:it|them)\b|\b(?:this|that)\b(?=\s*(?:[?.!,]|$|(?:about|for|from|with|to|in|on|at|"
                             r"happen|happened|mean|cost|take|come)\b))", re.IGNORECASE)
+# "it"/"they" as the subject: opening the question, or right after its auxiliary ("When did it say that?").
+_SUBJECT_PRONOUN = re.compile(r"^(it|they)\b|\b((?:did|does|do|is|are|was|were|has|have|had|will|would|can|could|"
+                              r"should)\s+)(it|they)\b", re.IGNORECASE)
+# A named subject opening the previous question's topic: "the Bank of England" in "the Bank of England announce".
+_NAMED_SUBJECT = re.compile(r"(?:(?:the|a|an)\s+)?[A-Z][\w'’&.-]*(?:\s+(?:(?:of|and|for|the|de)\s+)*[A-Z][\w'’&.-]*)*")
 # The wh-phrase and auxiliary a question opens with: "Why did", "How many people were", "Who".
 _WH_HEAD = re.compile(r"^\W*(?:(?:in|on|at|for|from|by) )?(?:who|whom|whose|when|where|why|how(?: \w+)?|what(?: \w+)?|"
                       r"which(?: \w+)?)\s+(?:(?:did|does|do|is|are|was|were|has|have|had|will|would|can|could|might)\s+)?",
@@ -34,7 +39,9 @@ def condense(question: str, history: list[Answer]) -> str | None:
     - only a wh-phrase ("And when?", "Why?"): the previous question asked again with it;
     - "he", "she", "his": the person the previous answer named (its direct answer, for "who"
       questions), else the last full name in the previous question;
-    - "it", "that", "they": the previous question's topic (what follows its wh-phrase);
+    - "it" or "they" as the subject: the name the previous question's topic opens with ("the Pentagon");
+    - otherwise "it", "that", "they": the previous question's topic (what follows its wh-phrase), cut
+      before the verb when the follow-up repeats it ("it refuse that?" after "the club refuse the offer");
     - otherwise the previous topic is added in brackets, for retrieval.
     The rewrite uses only the previous turn, so its length stays bounded by two questions.
     """
@@ -54,8 +61,18 @@ def condense(question: str, history: list[Answer]) -> str | None:
     if _PERSON_PRONOUN.search(rest) and person:
         name = person
         return _PERSON_PRONOUN.sub(lambda m: name + ("'s" if m.group().lower() in ("his", "her") else ""), rest, count=1)
-    if _THING_PRONOUN.search(rest):
-        return _THING_PRONOUN.sub(lambda m: topic, rest, count=1).rstrip("?") + "?"
+    subject = _NAMED_SUBJECT.match(topic)
+    if subject and _SUBJECT_PRONOUN.search(rest):  # the one doing it again: the previous question's subject
+        return _SUBJECT_PRONOUN.sub(lambda m: (m.group(2) or "") + subject.group(), rest, count=1).rstrip("?") + "?"
+    if match := _THING_PRONOUN.search(rest):
+        # "Why did the club refuse the offer?" + "When did it refuse that?": the topic up to the verb the
+        # follow-up repeats ("the club"), so the verb is not said twice.
+        after = rest[match.end():].split()
+        words = topic.split()
+        verb = after[0].lower().strip("?.!,") if after else ""
+        repeated = next((i for i, w in enumerate(words) if i > 0 and w.lower() == verb), None)
+        words = words[:repeated] if repeated else words
+        return (rest[:match.start()] + " ".join(words) + rest[match.end():]).rstrip("?") + "?"
     return f"{rest.rstrip('?')} ({topic})?"
 
 

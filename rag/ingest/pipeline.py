@@ -26,7 +26,7 @@ from rag.ingest.load import check_name, list_article_files, parse_document, read
 from rag.ingest.split import split_article
 from rag.ingest.tokens import count_tokens
 from rag.models.embedder import EMBEDDING_MODEL_NAME, Embedder
-from rag.retrieval.dates import date_int
+from rag.dates import date_int
 from rag.schema import Article, Chunk, FileNote, FileProblem, IngestReport
 from rag.settings import Settings
 

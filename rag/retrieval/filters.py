@@ -20,7 +20,7 @@ import numpy as np
 from llama_index.core.vector_stores import FilterCondition, FilterOperator, MetadataFilter, MetadataFilters
 
 from rag.errors import InvalidFilterError
-from rag.retrieval.dates import UNDATED, day_int
+from rag.dates import UNDATED, day_int
 
 # Written by ingest on every chunk and on the article record (see ingest._article_meta).
 FILTER_KEYS = ("article_id", "source", "title", "publisher", "date", "date_int")

@@ -8,7 +8,7 @@ import shutil
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from ..support.helpers import ROOT, popover_labels
+from ..support.helpers import ROOT, answer_rows, popover_labels
 
 APP = str(ROOT / "app.py")
 AUSTIN = "Why did China refuse the Austin meeting?"
@@ -94,7 +94,42 @@ def test_an_answer_has_a_marker_per_citation_and_its_sources_grouped_by_article(
     assert ":yellow-background[**" in quote_view, "the quote is highlighted in its paragraph"
     popovers = popover_labels(app)
     assert "\\[1\\]" in popovers, "the marker opens its source in place"
-    assert "Copy answer" in popovers and "Sources:" in app.code[0].value  # st.code carries the copy button
+    [copy] = app.get("iframe")  # one click copies: a button in a small page, not a popover to open first
+    assert "Copy answer" in copy.proto.srcdoc and "Sources:" in copy.proto.srcdoc
+
+
+def test_the_pentagon_follow_up_is_rewritten_cleanly_and_its_monday_is_dated(app):
+    ask(app, "What did the Pentagon say?")
+    ask(app, "When did it say that?")
+    text = page_text(app)
+    assert "searched for: When did the Pentagon say that?" in text
+    short = [m.value for m in app.chat_message[3].markdown if m.value.startswith("####")]
+    assert short == ["#### Monday \\(29 May 2023\\)"], "the article is dated Tuesday 30 May 2023"
+
+
+def test_a_compare_overview_names_each_article_once_with_at_most_two_sentences_each(app):
+    ask(app, "Compare how the articles describe US-China military relations")
+    rows = [r.replace("\\", "") for r in answer_rows(app.chat_message[1])]
+    heads = [r for r in rows if r.startswith("**")]
+    assert len(heads) >= 2 and len(heads) == len(set(heads)), "one title per article group"
+    assert all(re.fullmatch(r"\*\*.+\*\* · (\d{1,2} [A-Z][a-z]+ \d{4}|no date)", h) for h in heads), heads
+    assert not any(re.search(r"\d{4}-\d\d-\d\d", r) for r in rows), "one date format"
+    per_group = [0]
+    for row in rows[rows.index(heads[0]):]:
+        if row.startswith("**"):
+            per_group.append(0)
+        else:
+            per_group[-1] += 1
+    assert max(per_group) <= 2, "\n".join(rows)
+    for head in heads:  # a sentence does not open with its article's title again
+        title = head.split("**")[1]
+        assert not any(r.startswith(title) for r in rows if not r.startswith("**")), title
+
+
+def test_the_chat_box_stops_at_the_question_limit(env, monkeypatch):
+    monkeypatch.setenv("RAG_MAX_QUESTION_CHARS", "120")
+    at = new_session()
+    assert at.chat_input[0].proto.max_chars == 120
 
 
 def test_an_example_button_asks_it(app):
@@ -114,7 +149,7 @@ def test_a_follow_up_uses_the_conversation(app):
 def test_a_refusal_is_plain_words_without_internal_numbers(app):
     ask(app, "Who won the 2022 World Cup?")
     text = page_text(app)
-    assert "The articles don't answer this. I searched all 5 indexed articles" in text
+    assert "The articles don't say. I searched all 5 indexed articles" in text
     assert "Rephrase" in text and "Related passages (not an answer)" in text
     for internal in ("support", "coverage", "Why:", "0.4", "<"):
         assert internal not in text
@@ -135,10 +170,26 @@ def test_a_date_filter_keeps_undated_articles_by_choice_and_a_refusal_names_it(a
     app.sidebar.checkbox(key="include_undated").uncheck().run()
     ask(app, AUSTIN)
     text = page_text(app)
-    assert "I searched 0 of the 5 indexed articles (filter on: dated 1 January 2024 to 31 December 2024)" in text
-    assert "Remove the filter" in text
+    assert ("No article matches your filter: dated 1 January 2024 to 31 December 2024, articles without a date "
+            "left out.") in text
+    assert "I searched" not in text and "related passages below" not in text
     app.button(key=next(b.key for b in app.button if b.label == "Search every article")).click().run()
     assert app.sidebar.checkbox(key="use_dates").value is False
+    assert len(app.chat_message) == 6, "the same question is asked again"
+    assert app.chat_message[4].markdown[0].value == AUSTIN
+    again = "\n".join(m.value for m in app.chat_message[5].markdown).replace("\\", "")
+    assert "sanctions" in again and not app.chat_message[5].warning, "answered, over every article"
+
+
+def test_a_refusal_under_a_chosen_article_is_asked_again_over_every_article(app, env):
+    rt_piece = next(p.name for p in env["docs"].iterdir() if "military cooperation deal" in p.read_text())
+    app.sidebar.multiselect(key="sources").select(rt_piece).run()
+    ask(app, "Whom did Blinken meet in Beijing?")
+    assert app.chat_message[1].warning, "the chosen article does not say"
+    app.button(key=next(b.key for b in app.button if b.label == "Search every article")).click().run()
+    assert app.sidebar.multiselect(key="sources").value == []
+    assert len(app.chat_message) == 4 and app.chat_message[2].markdown[0].value == "Whom did Blinken meet in Beijing?"
+    assert not app.chat_message[3].warning and app.chat_message[3].expander, "answered, with its sources"
 
 
 def test_a_reversed_date_range_is_an_error_and_nothing_is_asked(app):
@@ -221,6 +272,10 @@ def test_an_upload_is_listed_at_once_answerable_and_removed_after_confirmation(a
     app.button(key="confirm_remove_yes").click().run()
     assert any("1 removed" in s.value for s in app.success)
     assert len(app.dataframe[0].value) == 5 and "penguins.md" not in app.selectbox(key="remove_choice").options
+
+    view(app, "Chat")  # the answer given before the removal still quotes it, and says it is gone
+    notes = [c.value for e in app.expander for c in e.caption]
+    assert any("since been removed from the library" in note for note in notes), notes
 
 
 def test_re_indexing_shows_files_added_to_the_folder_at_once(app, env):

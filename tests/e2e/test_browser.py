@@ -208,7 +208,7 @@ def test_a_refusal_the_library_and_the_regression_page_as_a_reader_sees_them(see
         expect(box).to_be_visible(timeout=90_000)
         box.fill("Who won the 2022 World Cup?")
         box.press("Enter")
-        expect(page.get_by_text("The articles don't answer this", exact=False)).to_be_visible(timeout=90_000)
+        expect(page.get_by_text("The articles don't say. I searched", exact=False)).to_be_visible(timeout=90_000)
         page.get_by_text("Related passages (not an answer)").click()
         screenshot(page, "refusal.png")
 
@@ -245,8 +245,37 @@ def test_every_answer_form_as_drawn_in_a_browser(browser_page, tmp_path):
         body = page.get_by_test_id("stMarkdownContainer").filter(has_text="Beijing declined the meeting on Monday.")
         expect(body.first).to_be_visible()
         assert "[**" not in page.inner_text("body") and "]**" not in page.inner_text("body"), "no literal markup"
+        answers = page.get_by_test_id("stChatMessage")
+        direct = answers.nth(1)  # the second message: the direct answer
+        assert direct.inner_text().count("2018") == 2, "the short answer once, then the quote that holds it"
+        expect(answers.nth(3).get_by_text("Monday (29 May 2023)")).to_be_visible()
+        sentences = answers.nth(5)
+        sentences.get_by_test_id("stExpander").locator("summary").click()
+        source = sentences.get_by_test_id("stExpander").inner_text()
+        assert source.count("The Chinese government said") == 1, "the paragraph once, both its quotes marked"
+        expect(page.get_by_text("This article has since been removed from the library", exact=False)).to_have_count(1)
         ARTIFACTS.mkdir(parents=True, exist_ok=True)
         screenshot(page, "answer_forms.png")
+
+
+def test_the_short_answer_once_and_copy_answer_copies_in_one_click(streamlit_server, browser):
+    from playwright.sync_api import expect
+
+    context = browser.new_context(viewport={"width": 1400, "height": 1000},
+                                  permissions=["clipboard-read", "clipboard-write"])
+    page = context.new_page()
+    page.goto(streamlit_server, wait_until="domcontentloaded")
+    ask(page, "When were the sanctions on Li Shangfu imposed?")
+    answer = page.get_by_test_id("stChatMessage").last
+    expect(answer.get_by_text(re.compile(r"^2018\.?$"))).to_have_count(1)  # the short answer once, not restated
+    copy = page.frame_locator("iframe").last.locator("button[data-ready]")
+    expect(copy).to_have_text(re.compile("Copy answer"), timeout=30_000)
+    copy.click()  # one click, no popover
+    expect(copy).to_have_text(re.compile("Copied"))
+    page.screenshot(path=str(ARTIFACTS / "copied.png"))
+    copied = page.evaluate("() => navigator.clipboard.readText()")
+    assert copied.startswith("2018") and "Sources:\n[1] " in copied, copied
+    context.close()
 
 
 @pytest.mark.slow  # a start-up timing: indexes a folder while the page is up

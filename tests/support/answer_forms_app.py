@@ -27,6 +27,8 @@ META = {"austin.txt": ("Austin snubbed in Singapore", "AP", "2023-05-30"),
 
 class Articles:
     def article(self, article_id):
+        if article_id not in META:  # removed from the library since the answer was given
+            return None
         title, publisher, date = META[article_id]
         return Article(id=article_id, source=f"seeds/{article_id}", title=title, publisher=publisher, date=date,
                        text=TEXTS[article_id])
@@ -39,6 +41,8 @@ def cite(n: int, article_id: str, quote: str) -> Citation:
                     start=start, end=start + len(quote), score=0.9, chunk_id=f"{article_id}#0")
 
 
+Q0 = "Beijing declined the meeting on Monday."
+GONE = "The deleted article said this."
 Q1 = "The Chinese government said it had declined a U.S. request for Defense Secretary Lloyd Austin to meet Li Shangfu."
 Q2 = "It cited the sanctions imposed on Li in 2018 over weapons purchases from Russia."
 Q3 = "Antony Blinken met Xi Jinping in Beijing in June."
@@ -46,7 +50,10 @@ SPAN = "Beijing declined the meeting on Monday.\n\nThe Chinese government said i
 timings = {"total_ms": 41}
 ANSWERS = {
     "direct": Answer(question="When were the sanctions on Li imposed?", form="direct", direct_answer="2018",
-                     direct_citation=1, text=f"{Q2} [1]", citations=[cite(1, "austin.txt", Q2)], timings=timings),
+                     direct_citation=1, text=f"2018 [1].\n\n{Q2} [1]", citations=[cite(1, "austin.txt", Q2)],
+                     timings=timings),
+    "weekday": Answer(question="When did Beijing decline?", form="direct", direct_answer="Monday", direct_citation=1,
+                      text=f"Monday [1].\n\n{Q0} [1]", citations=[cite(1, "austin.txt", Q0)], timings=timings),
     "sentences": Answer(question="Why did China refuse the Austin meeting?", form="sentences", text=f"{Q1} [1] {Q2} [2]",
                         citations=[cite(1, "austin.txt", Q1), cite(2, "austin.txt", Q2)], timings=timings),
     "overview": Answer(question="What happened between the US and China?", form="overview",
@@ -57,6 +64,9 @@ ANSWERS = {
     "generated": Answer(question="Where is the report?", form="generated", answerer="openai",
                         text=f"See [the report](http://evil.example) or www.evil.example; {Q1} [1]",
                         citations=[cite(1, "austin.txt", Q1)], timings=timings),
+    "removed": Answer(question="What did the deleted article say?", form="sentences", text=f"{GONE} [1]",
+                      citations=[Citation(n=1, source="seeds/gone.txt", title="An article since removed", quote=GONE,
+                                          start=0, end=len(GONE), score=0.9, chunk_id="gone.txt#0")], timings=timings),
     "refusal": Answer(question="Who won the World Cup?", form="refusal", abstained=True, text="The articles don't say.",
                       abstain_reason="support 0.47 < 0.47", passages=[Passage(
                           chunk_id="blinken.txt#0", article_id="blinken.txt", source="seeds/blinken.txt",
@@ -72,4 +82,4 @@ for form, answer in ANSWERS.items():
     with st.chat_message("assistant"):
         render_answer(answer, texts, key=form,
                       searched="1 of the 2 indexed articles (filter on: dated 1 January 2023 to 31 December 2023)",
-                      on_clear_filter=(lambda: None) if form == "refusal" else None)
+                      on_clear_filter=(lambda question: None) if form == "refusal" else None, indexed=set(META))

@@ -56,3 +56,23 @@ def popover_labels(at) -> list[str]:
 
     walk(at._tree)
     return found
+
+
+def answer_rows(at) -> list[str]:
+    """The Markdown a reader sees without opening anything: not inside a popover or an expander."""
+    from streamlit.testing.v1.element_tree import Block, Expander, Markdown
+
+    found = []
+
+    def walk(node):
+        proto = getattr(node, "proto", None)
+        if isinstance(node, Expander) or (type(node) is Block and proto is not None
+                                           and proto.WhichOneof("type") == "popover"):
+            return
+        if type(node) is Markdown:  # not its subclasses (captions)
+            found.append(node.value)
+        for child in getattr(node, "children", {}).values():
+            walk(child)
+
+    walk(at.main if hasattr(at, "main") else at)
+    return found

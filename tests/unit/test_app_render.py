@@ -17,7 +17,7 @@ from app.render import cited_pieces, highlighted, human_date, inert, md_escape, 
 from rag.evaluation.harness import load_cases
 from rag.schema import Answer, Article, Citation, Passage
 
-from ..support.helpers import popover_labels
+from ..support.helpers import answer_rows, popover_labels
 
 ARTICLE_TEXT = ("Beijing declined the meeting.\n\nThe Chinese government said Monday that it had declined a U.S. "
                 "request.\nIt cited the sanctions imposed in 2018.\n\nA later paragraph.")
@@ -61,7 +61,7 @@ def test_inert_breaks_only_addresses():
 
 def test_a_quote_spanning_two_paragraphs_is_highlighted_line_by_line():
     start = ARTICLE_TEXT.index(SPANNING)
-    marked = highlighted(ARTICLE_TEXT, start, start + len(SPANNING))
+    marked = highlighted(ARTICLE_TEXT, [(start, start + len(SPANNING))])
     assert marked.count(":yellow-background[**") == 2  # one mark per line: a directive cannot span a break
     for line in marked.split("\n"):
         assert line.count(":yellow-background[") == line.count("**]")
@@ -87,6 +87,14 @@ def test_a_date_filter_keeps_undated_articles_unless_told_not_to():
     assert ArticleFilter(sources=("b.txt",)).article_ids(ARTICLES) == ["b.txt"]
 
 
+def test_a_filter_that_admits_nothing_names_the_articles_and_dates_chosen():
+    only_b = ArticleFilter(sources=("b.txt",), date_from=date(2023, 1, 1), date_to=date(2023, 12, 31),
+                           include_undated=False)
+    assert only_b.article_ids(ARTICLES) == []
+    assert only_b.no_match_text(ARTICLES) == ("No article matches your filter: only “Older story” (1 February 2022); "
+                                              "dated 1 January 2023 to 31 December 2023, articles without a date left out.")
+
+
 def test_a_reversed_date_range_is_a_problem_in_words():
     reversed_range = ArticleFilter(date_from=date(2023, 12, 31), date_to=date(2023, 1, 1))
     assert "after the end date" in reversed_range.problem()
@@ -95,7 +103,7 @@ def test_a_reversed_date_range_is_a_problem_in_words():
 
 # --- every answer form, drawn by the real rendering code in a Streamlit script run ---------------
 
-def _draw(answer_json: str, article_text: str, searched: str, filtered: bool) -> None:
+def _draw(answer_json: str, article_text: str | None, searched: str, filtered: bool) -> None:
     import streamlit as st  # noqa: F401
 
     from app.answer_view import render_answer
@@ -103,11 +111,15 @@ def _draw(answer_json: str, article_text: str, searched: str, filtered: bool) ->
     from rag.schema import Answer, Article
 
     class Articles:  # the one method ArticleTexts needs from the engine
-        def article(self, article_id):
+        def article(self, article_id):  # None: the article has been removed from the library
+            if article_text is None:
+                return None
             return Article(id=article_id, source=f"seeds/{article_id}", title="Austin snubbed", text=article_text)
 
+    removed = article_text is None  # the library holds none of the cited articles now
     render_answer(Answer.model_validate_json(answer_json), ArticleTexts(Articles()), key="t", searched=searched,
-                  on_clear_filter=(lambda: None) if filtered else None)
+                  on_clear_filter=(lambda question: None) if filtered else None,
+                  indexed=set() if removed else {"a.txt", "b.txt", "c.txt"})
 
 
 def draw(answer: Answer, searched: str = "all 3 indexed articles", filtered: bool = False) -> AppTest:
@@ -134,12 +146,34 @@ def test_sentences_form_gives_each_marker_a_popover_and_groups_quotes_by_article
     assert "a\\.txt" not in text, "labels never show the file name"
 
 
-def test_direct_form_puts_the_short_answer_first():
-    at = draw(Answer(question="When?", text=f"{QUOTE_2} [1]", form="direct", direct_answer="2018", direct_citation=1,
-                     citations=[citation(1, QUOTE_2)]))
-    assert at.markdown[0].value == "#### 2018"
+def test_direct_form_shows_the_short_answer_once_then_its_quote():
+    # The answerer's text restates the short answer before the quote ("2018 [1].\n\n<quote> [1]").
+    at = draw(Answer(question="When?", text=f"2018 [1].\n\n{QUOTE_2} [1]", form="direct", direct_answer="2018",
+                     direct_citation=1, citations=[citation(1, QUOTE_2)]))
+    rows = answer_rows(at)
+    assert rows[:2] == ["#### 2018", QUOTE_2.replace(".", "\\.")], "one short answer, then the supporting quote"
+    assert sum("2018" in r and "yellow-background" not in r for r in rows) == 2, "no third '2018. [1]' row"
     assert popover_labels(at)[0] == "\\[1\\]", "the short answer's marker opens its quote"
-    assert QUOTE_2.replace(".", "\\.") in everything(at)
+
+
+def test_a_short_answer_that_is_a_weekday_says_which_day_from_the_article_date():
+    at = draw(Answer(question="When did China decline?", text=f"Monday [1].\n\n{QUOTE_1} [1]", form="direct",
+                     direct_answer="Monday", direct_citation=1, citations=[citation(1, QUOTE_1)]))
+    assert answer_rows(at)[0] == "#### Monday \\(29 May 2023\\)", "the Monday before the article of 30 May 2023"
+
+
+def test_the_copy_button_copies_in_one_click_for_answers_and_refusals():
+    at = draw(Answer(question="When?", text=f"{QUOTE_2} [1]", citations=[citation(1, QUOTE_2)]))
+    assert copied(at).startswith(QUOTE_2) and "Sources:\n[1] Austin snubbed · AP · 30 May 2023" in copied(at)
+    assert "Copy answer" not in popover_labels(at), "a button, not a popover to open first"
+    refusal = draw(Answer(question="Who won?", text="The articles don't say.", form="refusal", abstained=True))
+    assert copied(refusal).startswith("The articles don't say. I searched all 3 indexed articles")
+
+
+def copied(at: AppTest) -> str:
+    """What the page's copy button writes to the clipboard (read from its script)."""
+    [frame] = at.get("iframe")
+    return json.loads(re.search(r"const text = (.*);", frame.proto.srcdoc).group(1))
 
 
 def test_overview_form_shows_which_article_says_what():
@@ -150,6 +184,44 @@ def test_overview_form_shows_which_article_says_what():
     heads = [m.value for m in at.markdown if m.value.startswith("**") and " · " in m.value]
     assert heads[:2] == ["**Austin snubbed** · 30 May 2023", "**Older story** · 1 February 2022"]
     assert len(at.expander) == 2
+
+
+def test_an_overview_names_each_article_once_with_one_date_format():
+    # The answerer's text opens each group with its title and date, for plain-text readers.
+    other = Citation(n=3, source="seeds/b.txt", title="Older story", date="2022-02-01", quote="Something else.",
+                     start=0, end=16, score=0.8, chunk_id="b.txt#0")
+    text = (f"Austin snubbed (30 May 2023): {QUOTE_1} [1] {QUOTE_2} [2]\n\n"
+            f"Older story (1 February 2022): Something else. [3]")
+    at = draw(Answer(question="Compare", text=text, form="overview",
+                     citations=[citation(1, QUOTE_1), citation(2, QUOTE_2), other]))
+    rows = [r.replace("\\", "") for r in answer_rows(at)]
+    assert sum("Austin snubbed" in r for r in rows) == 1 and sum("Older story" in r for r in rows) == 1
+    assert rows[1:3] == [QUOTE_1, QUOTE_2] and rows[4] == "Something else.", "sentences start with their own words"
+    assert not any(re.search(r"\d{4}-\d\d-\d\d", r) for r in rows)
+
+
+def test_the_sources_show_a_paragraph_once_with_every_cited_sentence_marked():
+    at = draw(Answer(question="Why?", text=f"{QUOTE_1} [1] {QUOTE_2} [2]", citations=[citation(1, QUOTE_1),
+                                                                                       citation(2, QUOTE_2)]))
+    shown = [m.value for m in at.expander[0].markdown]
+    assert len(shown) == 1, "both quotes are in one paragraph: it is shown once"
+    assert shown[0].startswith(":blue-badge[1] :blue-badge[2] ") and shown[0].count(":yellow-background[") == 2
+
+
+def test_several_spans_of_a_paragraph_are_highlighted_and_overlaps_merge():
+    marked = highlighted("One. Two. Three.", [(10, 16), (0, 4), (2, 9)])
+    assert marked == ":yellow-background[**One\\. Two\\.**] :yellow-background[**Three\\.**]"
+
+
+def test_a_citation_to_a_removed_article_says_so():
+    at = AppTest.from_function(_draw, args=(Answer(question="Why?", text=f"{QUOTE_1} [1]", citations=[
+        citation(1, QUOTE_1)]).model_dump_json(), None, "all 3 indexed articles", False), default_timeout=30).run()
+    assert not at.exception, at.exception
+    notes = [c.value for c in at.expander[0].caption]
+    assert notes and "since been removed from the library" in notes[0]
+    assert QUOTE_1.replace(".", "\\.") in at.expander[0].markdown[0].value, "the quote as it was is still shown"
+    present = draw(Answer(question="Why?", text=f"{QUOTE_1} [1]", citations=[citation(1, QUOTE_1)]))
+    assert "removed" not in everything(present) + " ".join(c.value for c in present.expander[0].caption)
 
 
 def test_a_quote_spanning_paragraphs_renders_without_literal_brackets():
@@ -168,12 +240,26 @@ def test_a_refusal_is_plain_words_with_scope_next_steps_and_related_passages():
     searched = "2 of the 3 indexed articles (filter on: dated 1 January 2023 to 31 December 2023, or without a date)"
     at = draw(refusal, searched=searched, filtered=True)
     text = everything(at)
-    assert "The articles don't answer this" in at.warning[0].value.replace("\\", "")
-    assert "filter on" in text and "Remove the filter" in text and "Rephrase" in text
+    assert "The articles don't say. I searched 2 of the 3" in at.warning[0].value.replace("\\", "")
+    assert "filter on" in text and "Search every article" in text and "Rephrase" in text
+    assert "Read the related passages below" in text
     assert at.button[0].label == "Search every article"
     assert at.expander[0].label == "Related passages (not an answer)"
     for internal in ("0.47", "0.12", "agre", "support", "coverage", "confidence"):
         assert internal not in text.replace("\\", "")
+
+
+def test_a_question_the_filter_left_nothing_to_search_says_so_and_offers_every_article():
+    from app.filters import NO_MATCH
+
+    only_b = ArticleFilter(sources=("b.txt",), date_from=date(2023, 1, 1))
+    nothing = Answer(question="Why?", text=only_b.no_match_text(ARTICLES), form="refusal", abstained=True,
+                     abstain_reason=NO_MATCH)
+    at = draw(nothing, searched=only_b.describe(ARTICLES), filtered=True)
+    text = everything(at).replace("\\", "")
+    assert at.warning[0].value.replace("\\", "").startswith("No article matches your filter: only “Older story”")
+    assert "I searched" not in text and "related passages" not in text
+    assert at.button[0].label == "Search every article"
 
 
 def test_a_model_answer_with_an_outside_link_is_drawn_inert():
@@ -217,7 +303,19 @@ def test_feedback_exports_as_a_set_rag_eval_loads(tmp_path):
         ("When were the sanctions imposed?", True, [["2018"]]), ("Who won the World Cup?", False, [])]
     disliked = [line for line in exported.read_text().splitlines() if line.startswith("# disliked: ")]
     assert json.loads(disliked[0].removeprefix("# disliked: "))["question"] == "Who is Li?"
-    assert feedback_case("x", wrong)["key_facts"] == [[QUOTE_1]]
+    assert feedback_case("x", wrong)["key_facts"] == [["Chinese"]], "a key phrase of the quote, not all of it"
+
+
+def test_a_follow_up_exports_its_standalone_question_and_a_key_phrase_as_the_expected_fact():
+    # BBC-style: a liked follow-up without a short answer.
+    quote = "Nissan has named Toshiyuki Shiga as its new chief operating officer, the firm said on Tuesday."
+    cite = Citation(n=1, source="bbc/business/042.txt", title="Nissan names new number two", quote=quote, start=0,
+                    end=len(quote), score=0.9, chunk_id="042.txt#0")
+    follow_up = Answer(question="and who did it choose?", standalone_question="Who did Nissan choose as chief operating officer?",
+                       text=f"{quote} [1]", citations=[cite])
+    case = feedback_case("x", follow_up)
+    assert case["question"] == "Who did Nissan choose as chief operating officer?"
+    assert case["key_facts"] == [["Toshiyuki Shiga"]] and case["sources"] == ["bbc/business/042.txt"]
 
 
 # --- the regression page's words ------------------------------------------------------------------

@@ -47,3 +47,18 @@ def test_the_rewrite_is_bounded_by_two_questions():
     long_question = "Why did " + "the club " * 150 + "refuse?"
     rewritten = condense("And what about it?", turn(long_question))
     assert len(rewritten) <= len(long_question) + len("And what about it?")
+
+
+def test_it_as_the_subject_is_the_previous_question_subject_and_no_word_is_said_twice():
+    # The newcomer's "When did the Pentagon say say that?", on BBC-style questions.
+    assert condense("When did it announce that?", turn("What did the Bank of England announce?")) == \
+        "When did the Bank of England announce that?"
+    assert condense("And why did they say that?", turn("What did the Football Association say?")) == \
+        "Why did the Football Association say that?"
+    assert condense("Who did it owe that to?", turn("How much did Yukos owe in back taxes?")) == \
+        "Who did Yukos owe that to?"
+
+
+def test_a_repeated_verb_cuts_the_topic_before_it():
+    assert condense("When did it reject that?", turn("Why did the union reject the pay offer?")) == \
+        "When did the union reject that?"
