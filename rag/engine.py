@@ -29,7 +29,7 @@ from rag.index.keyword import KeywordIndex
 from rag.index.store import Store, sentence_id
 from rag.ingest.pipeline import Progress, ingest
 from rag.models.embedder import Embedder
-from rag.models.openai_client import OpenAIAnswerer
+from rag.models.openai_client import ModelClient
 from rag.retrieval.filters import ArticleFilterIndex, metadata_filters
 from rag.retrieval.retriever import HybridRetriever, to_passages
 from rag.schema import Answer, Article, IngestReport, Passage
@@ -145,11 +145,11 @@ class RAG:
     # --- the model and the answerers -------------------------------------------------------------
 
     @cached_property
-    def model(self) -> OpenAIAnswerer | None:
+    def model(self) -> ModelClient | None:
         """The configured model (OpenAI or a compatible server), whichever answerer is in effect; None
         when none is configured."""
         s = self.settings
-        return OpenAIAnswerer(s) if (s.openai_api_key or s.openai_base_url or s.answerer == "openai") else None
+        return ModelClient(s) if (s.openai_api_key or s.openai_base_url or s.answerer == "openai") else None
 
     def answerer(self, name: str | None = None) -> Answerer:
         """The answerer called `name` ("extractive", "openai", "lead"; see answerers.py); None: the one

@@ -26,7 +26,7 @@ from rag.answering.citations import check_answer, says_dont_know
 from rag.answering.extractive import Draft, ExtractiveAnswerer, LeadAnswerer
 from rag.errors import SettingsError
 from rag.index.keyword import KeywordIndex
-from rag.models.openai_client import OpenAIAnswerer
+from rag.models.openai_client import ModelClient
 from rag.schema import Passage
 from rag.settings import Settings
 
@@ -47,7 +47,7 @@ class AnswererContext:
 
     settings: Settings
     keyword: KeywordIndex
-    model: OpenAIAnswerer | None
+    model: ModelClient | None
 
 
 ANSWERERS: dict[str, Callable[[AnswererContext], Answerer]] = {}
@@ -94,7 +94,7 @@ class GenerativeAnswerer:
     name = "openai"
     uses_sentence_embeddings = False
 
-    def __init__(self, model: OpenAIAnswerer) -> None:
+    def __init__(self, model: ModelClient) -> None:
         self.model = model
 
     def answer(self, question: str, query_embedding: np.ndarray, passages: list[Passage],

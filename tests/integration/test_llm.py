@@ -274,3 +274,21 @@ def test_any_model_reply_ends_in_a_valid_answer(seed_index, server):
         check()
     finally:
         server.scenario = "quote"
+
+
+@pytest.mark.parametrize("streaming", [False, True], ids=["ask", "stream"])
+def test_retry_after_waits_stay_within_the_deadline(seed_index, server, streaming):
+    """A 429 asking to wait 50 s, retried twice, would take 100 s; the deadline (4 s) bounds the whole call."""
+    import time
+
+    server.scenario, server.retry_after = "http_429", "50"
+    bot = RAG(docs_dir=seed_index["docs"], persist_dir=seed_index["persist"], openai_base_url=server.base_url,
+              openai_api_key=KEY, openai_timeout=30, openai_max_retries=2, openai_deadline=4)
+    started = time.monotonic()
+    try:
+        answer = _answers(bot, streaming)
+    finally:
+        server.scenario, server.retry_after = "quote", None
+    took = time.monotonic() - started
+    assert answer.answerer == "extractive" and "within 4 s" in answer.fallback_reason
+    assert took < 4 + 2, f"the answer came after {took:.1f} s"

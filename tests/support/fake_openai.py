@@ -35,6 +35,7 @@ class FakeOpenAI(ThreadingHTTPServer):
         self.fixed_reply: object = ""  # "fixed": the reply's content, any JSON value (a string, a number, a list...)
         self.requests: list[dict] = []
         self.delay = 0.0  # seconds before answering, to measure the path's overhead honestly
+        self.retry_after: str | None = None  # the Retry-After header sent with every error status
 
     @property
     def base_url(self) -> str:
@@ -88,8 +89,9 @@ class _Handler(BaseHTTPRequestHandler):
             time.sleep(self.server.delay)
         if scenario.startswith("http_"):
             status = int(scenario[5:])
+            headers = {"Retry-After": self.server.retry_after} if self.server.retry_after else {}
             return self._json(status, {"error": {"message": f"fake error {status} for key sk-echo-{self.headers.get('Authorization')}",
-                                                 "type": "fake", "code": status}})
+                                                 "type": "fake", "code": status}}, headers)
         if scenario == "slow":
             time.sleep(5)
         if scenario == "garbage":
@@ -153,11 +155,13 @@ class _Handler(BaseHTTPRequestHandler):
             body = body[1:]
             time.sleep(1)
 
-    def _json(self, status: int, payload: dict) -> None:
-        self._raw(status, json.dumps(payload).encode(), "application/json")
+    def _json(self, status: int, payload: dict, headers: dict[str, str] | None = None) -> None:
+        self._raw(status, json.dumps(payload).encode(), "application/json", headers)
 
-    def _raw(self, status: int, data: bytes, content_type: str) -> None:
+    def _raw(self, status: int, data: bytes, content_type: str, headers: dict[str, str] | None = None) -> None:
         self.send_response(status)
+        for name, value in (headers or {}).items():
+            self.send_header(name, value)
         self.send_header("Content-Type", content_type)
         self.send_header("Content-Length", str(len(data)))
         self.end_headers()
@@ -176,8 +180,9 @@ if __name__ == "__main__":
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--scenario", default="quote", choices=SCENARIOS)
     parser.add_argument("--delay", type=float, default=0.0)
+    parser.add_argument("--retry-after", default=None, help="the Retry-After header sent with error statuses")
     args = parser.parse_args()
     server = FakeOpenAI()
-    server.scenario, server.delay = args.scenario, args.delay
+    server.scenario, server.delay, server.retry_after = args.scenario, args.delay, args.retry_after
     print(server.base_url, flush=True)
     server.serve_forever()
