@@ -201,9 +201,10 @@ class RAG:
                standalone_question: str | None = None, answerer: str | None = None) -> Iterator[str | Answer]:
         """Yield the answer's text as it is produced, then the final, checked `Answer`.
 
-        With a model, the pieces are the model's raw text as it arrives; the final Answer is what
-        passed the citation check (sentences without a valid citation are gone from it), so a UI
-        shows the final `answer.text` once it arrives.
+        With a model, a piece is a sentence of its answer once the sentence has passed the citation
+        check (a cited passage supports it), so no unchecked model text is ever yielded; if the model
+        fails midway, "\n\n" and the offline answer follow. A UI shows the final `answer.text` once
+        the Answer arrives.
         """
         yield from self._answer(question, top_k, _combine(filters, sources, date_from, date_to, include_undated),
                                 standalone_question, answerer, streaming=True)

@@ -22,7 +22,7 @@ from typing import Protocol
 
 import numpy as np
 
-from rag.answering.citations import check_answer, says_dont_know
+from rag.answering.citations import Checked, check_answer, check_stream
 from rag.answering.extractive import Draft, ExtractiveAnswerer, LeadAnswerer
 from rag.errors import SettingsError
 from rag.index.keyword import KeywordIndex
@@ -100,23 +100,22 @@ class GenerativeAnswerer:
     def answer(self, question: str, query_embedding: np.ndarray, passages: list[Passage],
                sentence_embeddings: dict[str, np.ndarray]) -> Draft:
         messages, used = self.model.messages(question, passages)
-        return _checked(self.model.complete(messages), used)
+        return _drafted(check_answer(self.model.complete(messages), used))
 
     def stream(self, question: str, query_embedding: np.ndarray, passages: list[Passage],
                sentence_embeddings: dict[str, np.ndarray]) -> Iterator[str | Draft]:
-        """The model's raw text as it arrives, then the checked Draft (whose text may differ)."""
+        """Each sentence of the model's answer once it has passed the citation check (never unchecked
+        text), then the checked Draft; joined, the pieces are the Draft's text."""
         messages, used = self.model.messages(question, passages)
-        pieces = []
-        for piece in self.model.stream(messages):
-            pieces.append(piece)
-            yield piece
-        yield _checked("".join(pieces), used)
+        for event in check_stream(self.model.stream(messages), used):
+            yield _drafted(event) if isinstance(event, Checked) else event
 
 
-def _checked(raw: str, passages: list[Passage]) -> GeneratedDraft:
-    checked = check_answer(raw, passages)
+def _drafted(checked: Checked) -> GeneratedDraft:
     if checked.abstained:
-        reason = ("the model found no support in the passages" if says_dont_know(raw)
+        reason = ("the model found no support in the passages" if checked.dont_know
+                  else "no sentence of the model's answer was supported by a passage it cites"
+                  if checked.stats.get("sentences_unsupported")
                   else "no sentence of the model's answer carried a valid citation")
         return GeneratedDraft("", [], True, 0.0, reason=reason, citation_check=checked.stats)
     return GeneratedDraft(checked.text, checked.citations, False, 0.0, citation_check=checked.stats)
