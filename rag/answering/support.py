@@ -25,6 +25,7 @@ from rag.text import terms
 
 MIN_COVERAGE = 0.75  # chosen on the fit half (benchmarks/support_check.py)
 MIN_TERMS = 2
+STRUCTURE_KEPT = 0.9  # share of shared words in the cited order above which a claim is that sentence reworded in place
 
 # Words that carry no claim of their own: a paraphrase may add them freely.
 _LIGHT = frozenset(terms("said say says according added told reported stated also just around about "
@@ -45,7 +46,7 @@ major minor; majority minority; maximum minimum; above below; over under; positi
 legal illegal; agree disagree; like dislike; increasing falling; rising falling; improve worsen; raise lower;
 raise cut; peace war; victory defeat; beat lost; include exclude; public private; domestic foreign;
 inside outside; true false; always never; full empty; remain leave; ahead behind; top bottom; old new;
-young old; future past; north south; east west; lead trail; record low"""
+young old; future past; north south; east west; lead trail; record low; good bad; right wrong; love hate"""
 
 
 def _stem(word: str) -> str:
@@ -74,8 +75,10 @@ _SCALES = {"%": "%", "percent": "%", "per cent": "%", "bn": "bn", "billion": "bn
 _NUMBER_WORDS = {w: str(i) for i, w in enumerate(
     "zero one two three four five six seven eight nine ten eleven twelve".split())}
 _NUMBER_WORD = re.compile(r"\b(" + "|".join(_NUMBER_WORDS) + r")\b", re.IGNORECASE)
-_NAME = re.compile(r"(?<![.!?:]\s)(?<![\"“‘(])(?<!^)\b[A-Z][A-Za-z’'-]*[A-Za-z]")
-_CAPITALISED = re.compile(r"\b[A-Z][A-Za-z’'-]*[A-Za-z]")
+_NAME = re.compile(r"(?<![.!?:]\s)(?<![\"“‘(])(?<!^)\b[A-Z][A-Za-z’']*[A-Za-z]")
+_CAPITALISED = re.compile(r"\b[A-Z][A-Za-z’']*[A-Za-z]")
+# "Mr Clarke said (that)" / ", said Mr Clarke": moving the attribution is no role swap
+_ATTRIBUTION = re.compile(r"\b(?:[A-Z][\w’'.-]* )+(?:said|says)(?: that)?\b|,? (?:said|says) (?:[A-Z][\w’'.-]* ?)+")
 _RAW_WORD = re.compile(r"[a-z]+")
 # Instructions to the reader: what an injected passage says, and what an obeying model writes.
 _INSTRUCTION = re.compile(
@@ -109,21 +112,28 @@ def names(text: str) -> set[str]:
 
 def _missing_names(claim: str, evidence: str) -> set[str]:
     """The claim's names the evidence does not write with a capital ("Mr Service" is not "public services")."""
-    capitalised = {stem for word in _CAPITALISED.findall(evidence) for stem in terms(word)}
-    return {name for name in names(claim) if not set(terms(name)) <= capitalised}
+    written = set(_CAPITALISED.findall(evidence))
+    capitalised = {stem for word in written for stem in terms(word)}
+    return {name for name in names(claim) if name not in written and not set(terms(name) or [name]) <= capitalised}
 
 
 def is_instruction(text: str) -> bool:
     return bool(_INSTRUCTION.search(text.strip()))
 
 
-def _negated(text: str) -> set[str]:
-    """Terms within a few words after a negation cue (up to the end of the clause)."""
-    out: set[str] = set()
+def _negations(text: str) -> list[set[str]]:
+    """The terms each negation cue negates: a few words after it, up to the end of its clause."""
+    scopes = []
     for match in _NEGATION.finditer(text):
-        clause = re.split(r"[,;:.]", text[match.end():], maxsplit=1)[0]
-        out.update(terms(" ".join(clause.split()[:_NEGATED_SPAN])))
-    return out
+        clause = re.split(r"[,;:.!?](?:\s|$)", text[match.end():], maxsplit=1)[0]
+        scopes.append(set(terms(" ".join(clause.split()[:_NEGATED_SPAN]))))
+    return [scope for scope in scopes if scope]
+
+
+def _negation_flipped(one: str, other: str, other_terms: set[str]) -> bool:
+    """`one` negates something `other` states without negating it (no negation of `other` overlaps)."""
+    negated_there = set().union(*_negations(other))
+    return any(not scope & negated_there and scope & other_terms for scope in _negations(one))
 
 
 def _name_positions(text: str) -> dict[str, int]:
@@ -133,16 +143,42 @@ def _name_positions(text: str) -> dict[str, int]:
     return {word: at for word, at in found if counts[word] == 1}
 
 
+def _same_structure(claim: str, cited: str) -> bool:
+    """Whether the claim keeps the cited sentence's word order: nearly every pair of neighbouring shared
+    lower-case terms comes in the same order there."""
+    cited_order = {t: i for i, t in enumerate(terms(re.sub(_CAPITALISED, " ", cited)))}
+    shared = [cited_order[t] for t in terms(re.sub(_CAPITALISED, " ", claim)) if t in cited_order]
+    pairs = list(zip(shared, shared[1:]))
+    return bool(pairs) and sum(a < b for a, b in pairs) / len(pairs) >= STRUCTURE_KEPT
+
+
+def _attributed(text: str) -> set[str]:
+    return {word for match in _ATTRIBUTION.finditer(text) for word in _CAPITALISED.findall(match.group())}
+
+
 def _swapped(claim: str, cited: str) -> bool:
-    """Two names in the opposite order to the cited sentence's ("Arsenal beat Chelsea" for "Chelsea beat Arsenal"),
-    unless a passive "by" between them turns the order round."""
+    """Two names in the opposite order to the cited sentence's ("Arsenal beat Chelsea" for "Chelsea beat Arsenal",
+    "the Commission Electoral"), in a claim that keeps the cited sentence's word order otherwise; a name
+    that is the speaker on both sides does not count (moving "Mr Clarke said" to the front swaps nothing)."""
+    pairs = re.findall(r"(?=\b([A-Z][\w’']*) ([A-Z][\w’']*)\b)", claim)
+    if any(f"{b} {a}" in cited and f"{a} {b}" not in cited for a, b in pairs):
+        return True
+    if not _same_structure(claim, cited):  # a paraphrase that reorders its clauses moves names too
+        return False
+    speakers = _attributed(claim) & _attributed(cited)
     mine, theirs = _name_positions(claim), _name_positions(cited)
-    common = sorted((at, word) for word, at in mine.items() if word in theirs)
+    common = sorted((at, word) for word, at in mine.items() if word in theirs and word not in speakers)
     for i, (at_x, x) in enumerate(common):
         for at_y, y in common[i + 1:]:
-            if theirs[x] > theirs[y] and " by " not in claim[at_x:at_y]:
+            if theirs[x] > theirs[y] and _acts(claim[at_x:at_y]) and _acts(cited[theirs[y]:theirs[x]]):
                 return True
     return False
+
+
+def _acts(between: str) -> bool:
+    """Whether the words between two names can make one the actor and the other the object: some content
+    word, and no passive "by" (an apposition, "Louis Michel, the EU's commissioner", swaps nothing)."""
+    return " by " not in between and bool(terms(_CAPITALISED.sub(" ", between)))
 
 
 def best_sentences(claim: str, sentences: list[str], k: int = 2) -> list[str]:
@@ -151,6 +187,10 @@ def best_sentences(claim: str, sentences: list[str], k: int = 2) -> list[str]:
     wanted = set(terms(claim))
     scored = [(len(wanted & set(terms(s))), -i, s) for i, s in enumerate(sentences)]
     return [s for score, _, s in sorted(scored, reverse=True)[:k] if score > 0]
+
+
+def _share(part: set[str], whole: set[str]) -> float:
+    return len(part & whole) / len(part) if part else 0.0
 
 
 def support(claim: str, cited: list[str], min_coverage: float = MIN_COVERAGE) -> Support:
@@ -165,18 +205,22 @@ def support(claim: str, cited: list[str], min_coverage: float = MIN_COVERAGE) ->
         return Support(False, 0.0, "the cited text is an instruction")
     evidence = " ".join(cited)
     have = set(terms(evidence))
-    coverage = len(wanted & have) / len(wanted)
+    coverage = _share(wanted, have)
     if missing := numbers(claim) - numbers(evidence):
         return Support(False, coverage, f"number not in the cited text: {sorted(missing)[0]}")
     if missing := _missing_names(claim, evidence):
         return Support(False, coverage, f"name not in the cited text: {sorted(missing)[0]}")
-    claim_words, cited_words = set(_RAW_WORD.findall(claim.lower())), set(_RAW_WORD.findall(evidence.lower()))
-    for mine, theirs in ((wanted, have), (claim_words, cited_words)):
+    # Opposites and negations count in the sentences the claim is built from (most of their terms are in
+    # the claim): a neighbouring sentence's "higher" or "no" says nothing about it.
+    sources = " ".join(c for c in cited if _share(set(terms(c)), wanted) >= 0.5) or cited[0]
+    source_terms = set(terms(sources))
+    claim_words, source_words = set(_RAW_WORD.findall(claim.lower())), set(_RAW_WORD.findall(sources.lower()))
+    claim_terms = set(terms(claim))  # light words too: "did not add" is not "added"
+    for mine, theirs in ((claim_terms, source_terms), (claim_words, source_words)):
         for word in mine - theirs:
             if _ANTONYMS.get(word, set()) & theirs:
                 return Support(False, coverage, f"an opposite of the cited text: {word}")
-    claim_negated, cited_negated = _negated(claim), _negated(evidence)
-    if (claim_negated - cited_negated) & have or (cited_negated - claim_negated) & wanted:
+    if _negation_flipped(claim, evidence, have) or _negation_flipped(sources, claim, claim_terms):
         return Support(False, coverage, "negated on one side only")
     if _swapped(claim, cited[0]):
         return Support(False, coverage, "roles swapped")
