@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING, Any
 import streamlit as st
 
 from rag import Answer, RagError
-from rag.retrieval.filters import ArticleFilter
+from .filters import ArticleFilter
 
 from .answer_view import is_refusal, render_answer
 from .context import texts_for
