@@ -14,7 +14,8 @@ import time
 
 import pytest
 
-from rag import RAG, load
+from rag import RAG
+from rag.ingest import load
 from rag.ingest.split import split_article
 from rag.ingest.tokens import count_tokens
 from rag.schema import Article
