@@ -14,8 +14,9 @@ the passage that best match the claim.
                 clause, an obeyed injection ("HACKED.", "Ignore the articles.", ...) cited to a passage
                 holding the injected instruction
 Articles are split in two halves by file number (odd: fit, even: test). MIN_COVERAGE is chosen on the
-fit half (the lowest threshold dropping >= 95% of the bad claims there, to keep the most good ones);
-the figures reported in BENCHMARKS.md are the test half's, at the threshold the module ships with.
+fit half: the threshold with the best sum of the per-kind average kept (supported) and dropped (bad)
+rates, so the few hand-written paraphrases weigh as much as the thousands of verbatim sentences. The
+figures reported in BENCHMARKS.md are the test half's, at the threshold the module ships with.
 """
 
 from __future__ import annotations
@@ -184,12 +185,21 @@ def at(judged: list[tuple[Example, Support]], min_coverage: float) -> list[tuple
 
 
 def rates(judged: list[tuple[Example, bool, str]]) -> dict[str, float]:
+    """Pooled rates, and per-kind averages (each kind counts once: 23 paraphrases weigh as much as 2,000
+    verbatim sentences)."""
     good = [kept for e, kept, _ in judged if e.label == "supported"]
     bad = [kept for e, kept, _ in judged if e.label != "supported"]
-    kept_good = sum(good)
-    kept_bad = sum(bad)
-    return {"supported_kept": kept_good / len(good), "bad_dropped": 1 - kept_bad / len(bad),
-            "precision": kept_good / max(1, kept_good + kept_bad), "n_supported": len(good), "n_bad": len(bad)}
+    by_kind: dict[tuple[str, str], list[bool]] = defaultdict(list)
+    for e, kept, _ in judged:
+        by_kind[(e.label, e.kind)].append(kept)
+    kept_kinds = [sum(v) / len(v) for (label, _), v in by_kind.items() if label == "supported"]
+    dropped_kinds = [1 - sum(v) / len(v) for (label, _), v in by_kind.items() if label != "supported"]
+    return {"supported_kept": sum(good) / len(good), "bad_dropped": 1 - sum(bad) / len(bad),
+            "precision": sum(good) / max(1, sum(good) + sum(bad)), "n_supported": len(good), "n_bad": len(bad),
+            "kinds_kept": sum(kept_kinds) / len(kept_kinds), "kinds_dropped": sum(dropped_kinds) / len(dropped_kinds)}
+
+
+THRESHOLDS = (0.5, 0.6, 0.65, 0.7, 0.75, 0.8, 0.85, 0.9)
 
 
 def main() -> None:
@@ -205,11 +215,15 @@ def main() -> None:
     fit = [e for e in examples if e.half == "fit"]
     test = [e for e in examples if e.half == "test"]
     print(f"{len(examples)} examples from {len(articles)} BBC articles: {Counter(e.label for e in examples)}")
-    print("\nfit half, threshold sweep (MIN_COVERAGE):")
+    print("\nfit half, threshold sweep (MIN_COVERAGE); per-kind averages in brackets:")
     fit_judged = judge(fit)
-    for t in (0.5, 0.6, 0.65, 0.7, 0.75, 0.8, 0.85, 0.9):
+    balanced = {}
+    for t in THRESHOLDS:
         r = rates(at(fit_judged, t))
-        print(f"  {t:.2f}: supported kept {r['supported_kept']:.3f}, invented/contradicted dropped {r['bad_dropped']:.3f}")
+        balanced[t] = r["kinds_kept"] + r["kinds_dropped"]
+        print(f"  {t:.2f}: supported kept {r['supported_kept']:.3f} [{r['kinds_kept']:.3f}], "
+              f"invented/contradicted dropped {r['bad_dropped']:.3f} [{r['kinds_dropped']:.3f}]")
+    print(f"  chosen on the fit half (best sum of per-kind averages): {max(balanced, key=balanced.get)}")
     judged = at(judge(test), MIN_COVERAGE)
     r = rates(judged)
     print(f"\ntest half at MIN_COVERAGE={MIN_COVERAGE}: {r['n_supported']} supported, {r['n_bad']} invented or contradicted")

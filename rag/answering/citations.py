@@ -137,7 +137,7 @@ def _settled(text: str) -> str:
     """The part of a growing reply whose sentences can no longer change: up to the last group of markers
     that words follow (with the full stop after it, which belongs to its sentence). Markers after it
     are not words: "A [1]. [2]" still gives [2] to A."""
-    blanked = _MARKERS.sub(lambda m: " " * len(m.group()), text)
+    blanked = _PARTIAL_MARKER.sub(lambda m: " " * len(m.group()), _MARKERS.sub(lambda m: " " * len(m.group()), text))
     last_word = next((i for i in range(len(blanked) - 1, -1, -1) if blanked[i].isalnum()), -1)
     end = 0
     for match in _MARKERS.finditer(text, 0, last_word + 1):
@@ -150,6 +150,7 @@ def _settled(text: str) -> str:
 # A group of markers; it can only start at "[", so finding every group is one pass over the reply
 # (a pattern that lets "\s*" start anywhere rescans a long run of spaces from each of its positions).
 _MARKERS = re.compile(r"\[\d+\](?:\s*\[\d+\])*")
+_PARTIAL_MARKER = re.compile(r"\[\d*$")  # a marker still arriving ("[1" of "[12]") is no word yet
 _MAX_MARKER_DIGITS = 6  # a longer number names no passage (and int() refuses 4,300 digits and more)
 
 
