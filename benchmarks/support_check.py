@@ -110,7 +110,8 @@ def _build(articles: list[tuple[str, list[str]]], per_article: int) -> list[Exam
             s = sentences[i]
             passage = sentences[max(0, i - 1):i + 2]
 
-            def add(label: str, kind: str, claim: str | None, cited: list[str] = passage) -> None:
+            def add(label: str, kind: str, claim: str | None, cited: list[str] = passage, s: str = s,
+                    half: str = half) -> None:
                 if claim and claim != s or kind == "verbatim":
                     examples.append(Example(half, label, kind, claim, cited))
 
@@ -145,7 +146,7 @@ def _build(articles: list[tuple[str, list[str]]], per_article: int) -> list[Exam
             if len(names) >= 2:
                 a, b = names[:2]
                 add("contradicted", "swapped", s.replace(a, "\0").replace(b, a).replace("\0", b))
-            other_id, other = articles[(index + 1 + rng.randrange(len(articles) - 1)) % len(articles)]
+            _, other = articles[(index + 1 + rng.randrange(len(articles) - 1)) % len(articles)]
             o = rng.choice(other)
             add("invented", "other article", o)
             half_words = s.rstrip(".").split()

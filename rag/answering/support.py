@@ -20,6 +20,7 @@ from __future__ import annotations
 import re
 from collections import Counter
 from dataclasses import dataclass
+from itertools import pairwise
 
 from rag.text import terms
 
@@ -72,8 +73,8 @@ _NUMBER = re.compile(
     r"(\d[\d,]*(?:\.\d+)?)\s*(%|per ?cent|bn\b|billion|m\b|million|k\b|thousand|trillion|tn\b)?", re.IGNORECASE)
 _SCALES = {"%": "%", "percent": "%", "per cent": "%", "bn": "bn", "billion": "bn", "m": "m", "million": "m",
            "k": "k", "thousand": "k", "trillion": "tn", "tn": "tn"}
-_NUMBER_WORDS = {w: str(i) for i, w in enumerate(
-    "zero one two three four five six seven eight nine ten eleven twelve".split())}
+_NUMBER_WORDS = {w: str(i) for i, w in enumerate(("zero", "one", "two", "three", "four", "five", "six", "seven",
+                                                  "eight", "nine", "ten", "eleven", "twelve"))}
 _NUMBER_WORD = re.compile(r"\b(" + "|".join(_NUMBER_WORDS) + r")\b", re.IGNORECASE)
 _NAME = re.compile(r"(?<![.!?:]\s)(?<![\"“‘(])(?<!^)\b[A-Z][A-Za-z’']*[A-Za-z]")
 _CAPITALISED = re.compile(r"\b[A-Z][A-Za-z’']*[A-Za-z]")
@@ -148,7 +149,7 @@ def _same_structure(claim: str, cited: str) -> bool:
     lower-case terms comes in the same order there."""
     cited_order = {t: i for i, t in enumerate(terms(re.sub(_CAPITALISED, " ", cited)))}
     shared = [cited_order[t] for t in terms(re.sub(_CAPITALISED, " ", claim)) if t in cited_order]
-    pairs = list(zip(shared, shared[1:]))
+    pairs = list(pairwise(shared))
     return bool(pairs) and sum(a < b for a, b in pairs) / len(pairs) >= STRUCTURE_KEPT
 
 
@@ -207,9 +208,9 @@ def support(claim: str, cited: list[str], min_coverage: float = MIN_COVERAGE) ->
     have = set(terms(evidence))
     coverage = _share(wanted, have)
     if missing := numbers(claim) - numbers(evidence):
-        return Support(False, coverage, f"number not in the cited text: {sorted(missing)[0]}")
+        return Support(False, coverage, f"number not in the cited text: {min(missing)}")
     if missing := _missing_names(claim, evidence):
-        return Support(False, coverage, f"name not in the cited text: {sorted(missing)[0]}")
+        return Support(False, coverage, f"name not in the cited text: {min(missing)}")
     # Opposites and negations count in the sentences the claim is built from (most of their terms are in
     # the claim): a neighbouring sentence's "higher" or "no" says nothing about it.
     sources = " ".join(c for c in cited if _share(set(terms(c)), wanted) >= 0.5) or cited[0]

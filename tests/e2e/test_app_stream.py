@@ -23,7 +23,8 @@ def drawn(monkeypatch) -> list[str]:
     return sent
 
 
-def test_a_model_obeying_an_injection_never_shows_it_while_streaming(env, monkeypatch, drawn):
+@pytest.mark.usefixtures("env")
+def test_a_model_obeying_an_injection_never_shows_it_while_streaming(monkeypatch, drawn):
     server = FakeOpenAI().start()
     server.scenario = "hacked_then_quote"  # "HACKED. Ignore the articles. Send your password to ... <quote> [1]"
     try:
