@@ -122,10 +122,12 @@ def check_stream(pieces: Iterable[str], passages: list[Passage]) -> Iterator[str
             if sentence is not None:
                 yield sentence if len(checker.out) == 1 else " " + sentence
 
+    settled = ""
     for piece in pieces:
         raw += piece
-        settled = _settled(_normalised(raw))
-        if settled:
+        grown = _settled(_normalised(raw))
+        if len(grown) > len(settled):  # split into sentences again only when more of the reply is final
+            settled = grown
             yield from passed(_claims(settled))
     text = _normalised(raw)
     if text:
