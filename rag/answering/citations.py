@@ -112,26 +112,22 @@ def check_stream(pieces: Iterable[str], passages: list[Passage]) -> Iterator[str
     """The checked text as it becomes final, sentence by sentence (joined, the pieces are the final
     text), then the `Checked` result. A sentence is final once text follows its markers."""
     checker = _Checker(passages)
-    raw, done = "", 0
 
     def passed(claims: list[tuple[str, list[int]]]) -> Iterator[str]:
-        nonlocal done
-        for claim, markers in claims[done:]:
-            done += 1
+        for claim, markers in claims:
             sentence = checker.check(claim, markers)
             if sentence is not None:
                 yield sentence if len(checker.out) == 1 else " " + sentence
 
-    settled = ""
+    raw, settled = "", ""
     for piece in pieces:
         raw += piece
         grown = _settled(_normalised(raw))
-        if len(grown) > len(settled):  # split into sentences again only when more of the reply is final
+        if len(grown) > len(settled):  # only the newly final part is split: what came before cannot change
+            yield from passed(_claims(grown[len(settled):]))
             settled = grown
-            yield from passed(_claims(settled))
     text = _normalised(raw)
-    if text:
-        yield from passed(_claims(text))
+    yield from passed(_claims(text[len(settled):]))
     yield checker.result(says_dont_know(text))
 
 
