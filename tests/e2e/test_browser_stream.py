@@ -21,7 +21,7 @@ WATCH = """() => {
 }"""
 
 
-def test_an_obeyed_injection_never_appears_while_the_answer_streams(seed_index, browser_page, tmp_path):
+def test_an_obeyed_injection_never_appears_while_the_answer_streams(seed_index, browser_page, tmp_path):  # noqa: F811
     docs, vs = tmp_path / "docs", tmp_path / "vs"
     shutil.copytree(seed_index["docs"], docs)
     shutil.copytree(seed_index["persist"], vs)
