@@ -190,6 +190,8 @@ def _ask(bot: RAG, chat, question: str, options: dict[str, Any]) -> Answer | Non
         chat.history.append(answer)
         return answer
     placeholder = st.empty()
+    # The stream holds only checked sentences (RAG.stream): until the first one passes, say what is happening.
+    placeholder.caption("Answering: each sentence appears once the articles are checked to support it…")
     streamed, drawn = "", 0.0
     try:
         for event in chat.stream(question, top_k=options["top_k"], sources=sources):

@@ -31,7 +31,7 @@ from rag.index.keyword import KeywordIndex
 from rag.index.store import Store
 from rag.ingest.pipeline import Progress, ingest
 from rag.models.embedder import Embedder
-from rag.models.openai_client import OpenAIAnswerer
+from rag.models.openai_client import ModelClient
 from rag.query import FilterOptions, Query, QueryOptions
 from rag.retrieval.filters import ArticleFilterIndex
 from rag.retrieval.retriever import HybridRetriever, to_passages
@@ -153,11 +153,11 @@ class RAG:
     # --- the model and the answerers -------------------------------------------------------------
 
     @cached_property
-    def model(self) -> OpenAIAnswerer | None:
+    def model(self) -> ModelClient | None:
         """The configured model (OpenAI or a compatible server), whichever answerer is in effect; None
         when none is configured."""
         s = self.settings
-        return OpenAIAnswerer(s) if (s.openai_api_key or s.openai_base_url or s.answerer == "openai") else None
+        return ModelClient(s) if (s.openai_api_key or s.openai_base_url or s.answerer == "openai") else None
 
     def answerer(self, name: str | None = None) -> Answerer:
         """The answerer called `name` ("extractive", "openai", "lead", or a plugin's; see
@@ -201,9 +201,10 @@ class RAG:
     def stream(self, question: str | Query, **options: Unpack[QueryOptions]) -> Iterator[str | Answer]:
         """Yield the answer's text as it is produced, then the final, checked `Answer` (options as `ask`'s).
 
-        With a model, the pieces are the model's raw text as it arrives; the final Answer is what
-        passed the citation check (sentences without a valid citation are gone from it), so a UI
-        shows the final `answer.text` once it arrives.
+        With a model, a piece is a sentence of its answer once the sentence has passed the citation
+        check (a cited passage supports it), so no unchecked model text is ever yielded; if the model
+        fails midway, "\n\n" and the offline answer follow. A UI shows the final `answer.text` once
+        the Answer arrives.
         """
         yield from self._answer(_query(question, options), streaming=True)
 

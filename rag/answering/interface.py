@@ -26,7 +26,7 @@ from rag.settings import Settings
 
 if TYPE_CHECKING:
     from rag.index.keyword import KeywordIndex
-    from rag.models.openai_client import OpenAIAnswerer
+    from rag.models.openai_client import ModelClient
 
 
 @dataclass
@@ -82,7 +82,7 @@ class AnswererContext:
 
     settings: Settings
     keyword: KeywordIndex
-    model: OpenAIAnswerer | None
+    model: ModelClient | None
 
 
 AnswererFactory = Callable[[AnswererContext], Answerer]

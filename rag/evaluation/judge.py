@@ -9,31 +9,31 @@ from typing import Any
 from llama_index.core.base.llms.types import CompletionResponse, CompletionResponseGen, LLMMetadata
 from llama_index.core.llms import CustomLLM
 
-from rag.models.openai_client import OpenAIAnswerer
+from rag.models.openai_client import ModelClient
 from rag.schema import Answer
 
 
 class _ClientLLM(CustomLLM):
-    """A llama-index LLM over our OpenAIAnswerer, so the judges share its client, timeouts and retries."""
+    """A llama-index LLM over our ModelClient, so the judges share its client, timeouts and retries."""
 
-    answerer: Any = None
+    model: Any = None
 
     @property
     def metadata(self) -> LLMMetadata:
-        return LLMMetadata(model_name=self.answerer.settings.openai_model, is_chat_model=False)
+        return LLMMetadata(model_name=self.model.settings.openai_model, is_chat_model=False)
 
     def complete(self, prompt: str, formatted: bool = False, **kwargs: Any) -> CompletionResponse:
-        return CompletionResponse(text=self.answerer.complete([{"role": "user", "content": prompt}]))
+        return CompletionResponse(text=self.model.complete([{"role": "user", "content": prompt}]))
 
     def stream_complete(self, prompt: str, formatted: bool = False, **kwargs: Any) -> CompletionResponseGen:
         yield self.complete(prompt)
 
 
 class Judge:
-    def __init__(self, answerer: OpenAIAnswerer) -> None:
+    def __init__(self, model: ModelClient) -> None:
         from llama_index.core.evaluation import CorrectnessEvaluator, FaithfulnessEvaluator
 
-        llm = _ClientLLM(answerer=answerer)
+        llm = _ClientLLM(model=model)
         self.correctness = CorrectnessEvaluator(llm=llm)
         self.faithfulness = FaithfulnessEvaluator(llm=llm)
 

@@ -4,17 +4,17 @@
 The passages go to the model numbered and fenced as untrusted source text; the prompt fits a token
 budget counted with tiktoken (whole passages are dropped, lowest-ranked first, so none is cut
 mid-sentence). Whatever comes back goes through `citations.check_answer`. Any failure (unreachable,
-timeout, rate limit, server error, garbage) raises `LLMUnavailable` with a reason for people, and
-the engine answers with the offline extractive answerer instead.
+timeout, rate limit, server error, garbage, the overall deadline) raises `LLMUnavailable` with a
+reason for people, and the engine answers with the offline extractive answerer instead.
 """
 
 from __future__ import annotations
 
+import asyncio
 import re
-import socket
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import AsyncIterator, Iterator
 from functools import cached_property
 
 from rag.errors import LLMUnavailable
@@ -42,25 +42,39 @@ Reply with the rewritten question only."""
 _FENCE = re.compile(r"</?passage", re.IGNORECASE)
 
 
-class OpenAIAnswerer:
-    name = "openai"
+class ModelClient:
+    """The configured model (OpenAI or a compatible server) behind the `openai` client: builds the
+    prompt, completes, streams and condenses. Not an answerer: `GenerativeAnswerer` (name "openai")
+    turns its replies into checked answers.
+
+    Calls run on `AsyncOpenAI` in one event-loop thread per client, each inside `asyncio.timeout`:
+    RAG_OPENAI_DEADLINE bounds the whole call, the client's retries and its Retry-After waits included
+    (the client's own timeout is per read, so a server trickling a byte a second never trips it)."""
 
     def __init__(self, settings: Settings) -> None:
         self.settings = settings
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._loop_lock = threading.Lock()
 
     @cached_property
     def client(self):
         import httpx
-        from openai import OpenAI
+        from openai import AsyncOpenAI
 
         key = self.settings.openai_api_key.get_secret_value() if self.settings.openai_api_key else "not-needed"
-        # Timeouts and retries are the client's own (it backs off on 429 and 5xx); the overall deadline
-        # is ours (_Deadline): the client's timeout is per read, so a server trickling a byte a second
-        # never trips it. No kept-alive connections, so every call's socket is seen when it connects.
-        http = httpx.Client(timeout=self.settings.openai_timeout, limits=httpx.Limits(max_keepalive_connections=0),
-                            event_hooks={"request": [_Deadline.trace_request]})
-        return OpenAI(api_key=key, base_url=self.settings.openai_base_url, timeout=self.settings.openai_timeout,
-                      max_retries=self.settings.openai_max_retries, http_client=http)
+        # No kept-alive connections: a connection cut at the deadline is never handed to the next call.
+        http = httpx.AsyncClient(timeout=self.settings.openai_timeout,
+                                 limits=httpx.Limits(max_keepalive_connections=0))
+        return AsyncOpenAI(api_key=key, base_url=self.settings.openai_base_url, timeout=self.settings.openai_timeout,
+                           max_retries=self.settings.openai_max_retries, http_client=http)
+
+    def _run(self, coroutine):
+        """Run `coroutine` on the client's loop (started on first use) and wait for it, from any thread."""
+        with self._loop_lock:
+            if self._loop is None:
+                self._loop = asyncio.new_event_loop()
+                threading.Thread(target=self._loop.run_forever, name="model-client", daemon=True).start()
+        return asyncio.run_coroutine_threadsafe(coroutine, self._loop).result()
 
     # --- prompt ---------------------------------------------------------------------------------
 
@@ -83,17 +97,22 @@ class OpenAIAnswerer:
     # --- calls ----------------------------------------------------------------------------------
 
     def complete(self, messages: list[dict[str, str]]) -> str:
-        with _Deadline(self.settings) as deadline:
-            try:
-                response = self.client.chat.completions.create(
-                    model=self.settings.openai_model, messages=messages, temperature=0,
-                    max_tokens=self.settings.openai_max_tokens)
-                text = response.choices[0].message.content if response.choices else None
-            except Exception as exc:
-                raise LLMUnavailable(deadline.reason() or _reason(exc, self.settings)) from None
+        text = self._run(self._complete(messages))
         if not isinstance(text, str) or not text.strip():
             raise LLMUnavailable("The model returned an empty answer.")
         return text[:self.max_reply_chars]
+
+    async def _complete(self, messages: list[dict[str, str]]) -> object:
+        try:
+            async with asyncio.timeout(self.settings.openai_deadline):
+                response = await self.client.chat.completions.create(
+                    model=self.settings.openai_model, messages=messages, temperature=0,
+                    max_tokens=self.settings.openai_max_tokens)
+                return response.choices[0].message.content if response.choices else None
+        except TimeoutError:
+            raise LLMUnavailable(_late(self.settings)) from None
+        except Exception as exc:
+            raise LLMUnavailable(_reason(exc, self.settings)) from None
 
     @property
     def max_reply_chars(self) -> int:
@@ -102,15 +121,30 @@ class OpenAIAnswerer:
 
     def stream(self, messages: list[dict[str, str]]) -> Iterator[str]:
         """Text deltas as the model produces them; raises LLMUnavailable on failure (also mid-stream),
-        and when the whole reply has not arrived within the deadline."""
-        with _Deadline(self.settings) as deadline:
-            received, finished = 0, False
-            try:
-                stream = self.client.chat.completions.create(
-                    model=self.settings.openai_model, messages=messages, temperature=0, stream=True,
-                    max_tokens=self.settings.openai_max_tokens)
-                for chunk in stream:
-                    deadline.check()
+        and when the whole reply has not arrived within the deadline (time the caller spends between
+        pieces counts too: the deadline is one instant, fixed when the call starts)."""
+        at = time.monotonic() + self.settings.openai_deadline  # the loop's clock is time.monotonic
+        pieces = self._pieces(messages)
+        try:
+            while True:
+                try:
+                    piece = self._run(_next_before(pieces, at))
+                except StopAsyncIteration:
+                    return
+                except TimeoutError:
+                    raise LLMUnavailable(_late(self.settings)) from None
+                yield piece
+        finally:
+            self._run(pieces.aclose())  # the connection is closed, also when the caller stops early
+
+    async def _pieces(self, messages: list[dict[str, str]]) -> AsyncIterator[str]:
+        received, finished = 0, False
+        try:
+            stream = await self.client.chat.completions.create(
+                model=self.settings.openai_model, messages=messages, temperature=0, stream=True,
+                max_tokens=self.settings.openai_max_tokens)
+            async with stream:
+                async for chunk in stream:
                     finished = finished or bool(chunk.choices and chunk.choices[0].finish_reason)
                     delta = chunk.choices[0].delta if chunk.choices else None
                     content = getattr(delta, "content", None)
@@ -123,16 +157,14 @@ class OpenAIAnswerer:
                     if content:
                         yield content
                     if received >= self.max_reply_chars:
-                        stream.close()
                         return
-            except LLMUnavailable:
-                raise
-            except Exception as exc:
-                raise LLMUnavailable(deadline.reason() or _reason(exc, self.settings)) from None
-            if not finished:  # every server ends a whole answer with a finish_reason; a dropped one does not
-                where = self.settings.model_server
-                raise LLMUnavailable(deadline.reason()
-                                     or f"The connection to the model server at {where} ended in the middle of the answer.")
+        except LLMUnavailable:
+            raise
+        except Exception as exc:
+            raise LLMUnavailable(_reason(exc, self.settings)) from None
+        if not finished:  # every server ends a whole answer with a finish_reason; a dropped one does not
+            where = self.settings.model_server
+            raise LLMUnavailable(f"The connection to the model server at {where} ended in the middle of the answer.")
 
     def condense(self, question: str, history: list[tuple[str, str]]) -> str:
         turns = "\n".join(f"User: {q}\nAssistant: {a}" for q, a in history[-3:])
@@ -151,73 +183,14 @@ def _passage_block(n: int, passage: Passage) -> str:
     return f'<passage n="{n}" {attrs}>\n{body}\n</passage>'
 
 
-class _Deadline:
-    """The overall deadline of one model call (retries included), whatever the server does.
+async def _next_before(pieces: AsyncIterator[str], at: float) -> str:
+    async with asyncio.timeout_at(at):
+        return await anext(pieces)
 
-    A timer shuts the call's sockets down when it expires, which ends a read blocked on a server that
-    trickles or never stops; the caller then reports the deadline, not the broken connection."""
 
-    _local = threading.local()
-
-    def __init__(self, settings: Settings) -> None:
-        self.settings = settings
-        self.seconds = settings.openai_deadline
-        self.at = time.monotonic() + self.seconds
-        self.expired = False
-        self._sockets: list[socket.socket] = []
-        self._lock = threading.Lock()
-        self._timer = threading.Timer(self.seconds, self._expire)
-        self._timer.daemon = True
-
-    def __enter__(self) -> "_Deadline":
-        self._local.current = self
-        self._timer.start()
-        return self
-
-    def __exit__(self, *exc) -> None:
-        self._timer.cancel()
-        self._local.current = None
-
-    def check(self) -> None:
-        if self.expired or time.monotonic() > self.at:
-            self.expired = True
-            raise LLMUnavailable(self.reason())
-
-    def reason(self) -> str | None:
-        if not (self.expired or time.monotonic() > self.at):
-            return None
-        where = self.settings.model_server
-        return f"The model server at {where} did not finish its answer within {self.seconds:g} s (RAG_OPENAI_DEADLINE)."
-
-    def _expire(self) -> None:
-        with self._lock:
-            self.expired = True
-            for sock in self._sockets:
-                try:
-                    sock.shutdown(socket.SHUT_RDWR)
-                except OSError:
-                    pass
-
-    def _watch(self, stream) -> None:
-        sock = stream.get_extra_info("socket") if stream is not None else None
-        if isinstance(sock, socket.socket):
-            with self._lock:
-                self._sockets.append(sock)
-            if self.expired:
-                self._expire()
-
-    @classmethod
-    def trace_request(cls, request) -> None:
-        """httpx request hook: hand each new connection of the current call to its deadline."""
-        deadline = getattr(cls._local, "current", None)
-        if deadline is None:
-            return
-
-        def trace(event: str, info: dict) -> None:
-            if event in ("connection.connect_tcp.complete", "connection.start_tls.complete"):
-                deadline._watch(info.get("return_value"))
-
-        request.extensions = {**request.extensions, "trace": trace}
+def _late(settings: Settings) -> str:
+    return (f"The model server at {settings.model_server} did not finish its answer within "
+            f"{settings.openai_deadline:g} s (RAG_OPENAI_DEADLINE).")
 
 
 def _unreadable(settings: Settings) -> str:
