@@ -20,7 +20,7 @@ import numpy as np
 
 from rag.errors import DocumentError
 from rag.index.store import INDEX_FORMAT, Store, sentence_id
-from rag.ingest.clean import clean_document
+from rag.ingest.clean import CLEANING_VERSION, clean_document
 from rag.ingest.load import list_article_files, parse_document, read_bytes
 from rag.ingest.split import split_article
 from rag.models.embedder import EMBEDDING_MODEL_NAME, Embedder
@@ -36,7 +36,7 @@ Progress = Callable[[int, int, str], None]  # (files done, files total, what is 
 def config_fingerprint(settings: Settings) -> str:
     """What besides the file's bytes decides its chunks: a change here re-ingests every file."""
     return (f"format={INDEX_FORMAT};model={EMBEDDING_MODEL_NAME};chunk={settings.chunk_tokens}/"
-            f"{settings.chunk_overlap_tokens};chunk_vectors=sentence_mean")
+            f"{settings.chunk_overlap_tokens};chunk_vectors=sentence_mean;cleaning={CLEANING_VERSION}")
 
 
 def content_hash(data: bytes, settings: Settings) -> str:
