@@ -205,7 +205,7 @@ def _article_write(item: _Prepared, chunk_vectors: np.ndarray, sentence_vectors:
     sentence_ids = [sentence_id(article.id, s) for s, _ in spans]
     sentence_metas = [{"article_id": article.id, "start": s, "end": e} for s, e in spans]
     record = base | {"hash": item.digest, "chunks": len(chunks), "sentences": len(spans),
-                     "author": article.author or "", "chars": len(article.text), "ingested_at": time.time()}
+                     "chars": len(article.text), "ingested_at": time.time()}
     return record, article.text, nodes, sentence_ids, sentence_vectors, sentence_metas
 
 
@@ -214,6 +214,7 @@ def _article_meta(article: Article) -> dict[str, Any]:
     return {
         "article_id": article.id, "source": article.source, "title": article.title or "",
         "publisher": article.publisher or "", "date": article.date or "", "date_int": date_int(article.date),
+        "author": article.author or "",
     }
 
 
