@@ -11,11 +11,11 @@ from typing import TYPE_CHECKING, Any
 import streamlit as st
 
 from rag import Answer, RagError
-from rag.retrieval.filters import ArticleFilter
 
 from .answer_view import is_refusal, render_answer
 from .context import texts_for
 from .conversations import ConversationStore, valid_id
+from .filters import ArticleFilter
 from .labels import answerer_choices, article_title
 from .render import md_escape, with_badges
 

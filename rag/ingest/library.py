@@ -26,9 +26,9 @@ def safe_filename(name: str) -> str:
     return cleaned
 
 
-def save_document(docs_dir: Path, filename: str, data: bytes, max_bytes: int, *, overwrite: bool = False) -> Path:
-    """Save an upload into the docs folder. An existing article is replaced only with overwrite=True:
-    otherwise a DocumentError names the file."""
+def check_document(filename: str, data: bytes, max_bytes: int) -> str:
+    """The name an upload is saved under, once it is a file the library can read; else a DocumentError
+    that says why in plain words. (The app checks uploads with it as soon as they are chosen.)"""
     name = safe_filename(filename)
     suffix = Path(name).suffix.lower()
     if suffix not in SUPPORTED_SUFFIXES:
@@ -41,13 +41,20 @@ def save_document(docs_dir: Path, filename: str, data: bytes, max_bytes: int, *,
     if suffix == ".pdf":
         if not data.startswith(b"%PDF"):
             raise DocumentError(f"{name} does not look like a PDF (no %PDF header).")
-    elif b"\x00" in data:
-        raise DocumentError(f"{name} looks binary (it contains NUL bytes), not a text article.")
+    elif b"\x00" in data:  # a NUL byte never occurs in text
+        raise DocumentError(f"{name} looks like a program or another binary file, not a text article.")
     else:
         try:
             data.decode("utf-8-sig")
         except UnicodeDecodeError:
             raise DocumentError(f"{name} is not valid UTF-8 text.", "Re-save it as UTF-8.") from None
+    return name
+
+
+def save_document(docs_dir: Path, filename: str, data: bytes, max_bytes: int, *, overwrite: bool = False) -> Path:
+    """Save an upload into the docs folder. An existing article is replaced only with overwrite=True:
+    otherwise a DocumentError names the file."""
+    name = check_document(filename, data, max_bytes)
     docs_dir.mkdir(parents=True, exist_ok=True)
     target = docs_dir / name
     exists = DocumentError(f"An article named {name} is already in {str(docs_dir)!r}.",

@@ -103,7 +103,7 @@ def parse_document(path: Path, data: bytes) -> RawDocument:
 def _decode_text(path: Path, data: bytes) -> tuple[str, str | None]:
     """The text, and the charset it was decoded from when that was not UTF-8 (None for UTF-8)."""
     if b"\x00" in data:
-        raise DocumentError(f"{path.name} looks binary (it contains NUL bytes), not a text article.")
+        raise DocumentError(f"{path.name} looks like a program or another binary file, not a text article.")
     try:
         return data.decode("utf-8-sig"), None
     except UnicodeDecodeError as exc:
