@@ -10,6 +10,7 @@ drawn next to the control it is about: an upload's problem under the uploader, n
 from __future__ import annotations
 
 import inspect
+from datetime import date
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -48,19 +49,26 @@ def _articles_table(bot: RAG, articles: list[dict[str, Any]]) -> None:
     passages = sum(int(a.get("chunks") or 0) for a in articles)
     st.caption(md_escape(f"{len(articles)} articles in {bot.settings.docs_dir}/, split into {passages} passages "
                          f"for searching. On a narrow screen, swipe the table sideways for more columns."))
-    # Title and date first and narrow enough to fit a phone's width together; the author is next to
-    # the title; the file name last.
+    # Title and date first, narrow enough to fit a phone's width together; the author next; the file last.
+    # Dates are dates (not words), so sorting by the column sorts by time.
     st.dataframe(
-        [{"Title": article_title(a.get("title")), "Date": human_date(a.get("date")), "Author": a.get("author") or "",
+        [{"Title": article_title(a.get("title")), "Date": _as_date(a.get("date")), "Author": a.get("author") or "",
           "Publisher": a.get("publisher") or "", "Passages": int(a.get("chunks") or 0), "File": a["id"]}
          for a in articles],
         hide_index=True, width="stretch", key="library_table",
         column_config={
-            "Title": st.column_config.TextColumn("Title", width="medium"),
-            "Date": st.column_config.TextColumn("Date", width="small"),
+            "Title": st.column_config.TextColumn("Title", width=240),
+            "Date": st.column_config.DateColumn("Date", width=100, format="D MMM YYYY"),
             "Passages": st.column_config.NumberColumn(
                 "Passages", width="small", help="How many passages the article was split into for searching"),
         })
+
+
+def _as_date(iso: str | None) -> date | None:
+    try:
+        return date.fromisoformat(iso) if iso else None
+    except ValueError:
+        return None
 
 
 def _read_article(bot: RAG, titles: dict[str, str]) -> None:
@@ -82,12 +90,13 @@ def _add_articles(bot: RAG) -> None:
     generation = state.setdefault("uploads_generation", 0)  # a new key empties the uploader after adding
     uploads = st.file_uploader(f"Text, Markdown, HTML or PDF, up to {limit} MB each", accept_multiple_files=True,
                                key=f"uploads-{generation}")
+    problems_slot = st.container()  # right under the files they are about
     st.caption(f"Each file can be up to {limit} MB. A larger file is marked in red in the list above and is "
                f"not added: split it, or save it as plain text.")
     replace = st.checkbox("Replace articles that have the same file name", key="replace")
     problems = {upload.name: upload_problem(bot, upload.name, replace, upload.getvalue()) for upload in uploads or []}
     for problem in filter(None, problems.values()):
-        st.error(md_escape(problem), icon=":material/block:")
+        problems_slot.error(md_escape(problem), icon=":material/block:")
     addable = [name for name, problem in problems.items() if problem is None]
     st.button(f"Add {len(addable)} file{'s' * (len(addable) != 1)} and re-index" if problems else "Add and re-index",
               key="add", disabled=not addable, on_click=_ask, args=("add",))
