@@ -55,7 +55,7 @@ def _articles_table(bot: RAG, articles: list[dict[str, Any]]) -> None:
         [{"Title": article_title(a.get("title")), "Date": _as_date(a.get("date")), "Author": a.get("author") or "",
           "Publisher": a.get("publisher") or "", "Passages": int(a.get("chunks") or 0), "File": a["id"]}
          for a in articles],
-        hide_index=True, width="stretch", key="library_table",
+        hide_index=True, width="stretch", key="library_table", placeholder="no date",  # only dates can be missing
         column_config={
             "Title": st.column_config.TextColumn("Title", width=240),
             "Date": st.column_config.DateColumn("Date", width=100, format="D MMM YYYY"),
