@@ -27,6 +27,9 @@ _NAME_PUNCT = set(".'’-")
 _SEPARATOR = re.compile(r"\s[-–—|·]\s")
 _MAX_DATE_CHARS = 60  # a date, with its weekday and time, is shorter; longer text is never handed to the parser
 _MAX_DATE_TOKENS = 8
+_MAX_BYLINE_CHARS = 200  # names, a role and a date; a longer line is text
+# A year of four digits: dateutil also reads "1 1 1" or "5 6 7" as dates.
+_YEAR = re.compile(r"(?<!\d)(?:1[89]|2[01])\d\d(?!\d)")
 
 
 @dataclass
@@ -41,7 +44,7 @@ class HeaderLine:
 def parse_date(text: str) -> str | None:
     """An ISO date (YYYY-MM-DD) when `text` is a date naming a day, a month and a year; else None."""
     text = text.strip(" ,.;:-–—|·•")
-    if not text or len(text) > _MAX_DATE_CHARS:
+    if not text or len(text) > _MAX_DATE_CHARS or not _YEAR.search(text):
         return None
     try:
         with warnings.catch_warnings():
@@ -64,7 +67,7 @@ def read_header_line(line: str) -> HeaderLine | None:
     ..."), each joined by " | " or " - " to another of these."""
     if date := parse_date(_strip_label(line, _DATE_LABELS) or line):
         return HeaderLine(date=date)
-    if (names := _strip_label(line, _BYLINE_LABELS)) is not None:
+    if len(line) <= _MAX_BYLINE_CHARS and (names := _strip_label(line, _BYLINE_LABELS)) is not None:
         author, date = _byline(names)
         if author:
             return HeaderLine(date=date, author=author)
@@ -106,7 +109,7 @@ def _strip_label(line: str, labels: tuple[str, ...]) -> str | None:
 
 def _leading_date(text: str) -> tuple[str | None, str]:
     """The longest run of first words that is a date, and the text after it."""
-    words = text.split()
+    words = text.split(maxsplit=_MAX_DATE_TOKENS)
     for k in range(min(len(words), _MAX_DATE_TOKENS), 0, -1):
         if date := parse_date(" ".join(words[:k])):
             return date, " ".join(words[k:]).lstrip(" ,-–—|")
@@ -120,8 +123,9 @@ def _byline(text: str) -> tuple[str | None, str | None]:
         date = parse_date(_strip_label(text[m.end():], _DATE_LABELS) or text[m.end():])
         text = text[: m.start()]
     parts = [p.strip() for p in text.split(",")]
-    for i in range(1, len(parts)):  # "By NAME, March 14, 2024"
-        if date is None and (date := parse_date(_strip_label(", ".join(parts[i:]), _DATE_LABELS) or ", ".join(parts[i:]))):
+    for i in range(max(1, len(parts) - 3), len(parts)):  # "By NAME, Thursday, March 14, 2024": 3 parts at most
+        tail = ", ".join(parts[i:])
+        if date is None and (date := parse_date(_strip_label(tail, _DATE_LABELS) or tail)):
             parts = parts[:i]
             break
     # Commas list names only when an "and" closes the list; otherwise what follows a comma is a role

@@ -26,7 +26,7 @@ def test_a_date_naming_day_month_and_year_is_read(text, date):
     assert parse_date(text) == date
 
 
-@pytest.mark.parametrize("text", ["2005", "March 14", "May 2005", "5 min read", "Chelsea 2-1 Arsenal", "", "x" * 200])
+@pytest.mark.parametrize("text", ["2005", "March 14", "May 2005", "5 min read", "Chelsea 2-1 Arsenal", "1 1 1", "", "x" * 200])
 def test_text_that_is_not_a_full_date_gives_none(text):
     assert parse_date(text) is None
 
@@ -113,6 +113,13 @@ def test_a_bbc_style_article_gets_no_date_or_author():
                     "keep its rate at 2% on 5 May 2005.\n")
     assert (article.title, article.date, article.author) == ("Bank holds rates at 4.75%", None, None)
     assert "By contrast" in article.text
+
+
+def test_long_header_lines_are_read_in_linear_time():
+    # Bounded work per line: a huge byline-like or label-like line is text, not metadata.
+    for line in ("By " + "Ab, " * 20_000, "Published: " + "1 " * 20_000, "By " + "Ann and " * 10_000 + "| May 3, 2024"):
+        article = clean(line + "\nBody sentence here.\n")
+        assert (article.author, article.date) == (None, None)
 
 
 def test_page_metadata_dates_in_any_form_become_iso():
