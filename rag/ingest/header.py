@@ -17,9 +17,9 @@ from datetime import datetime
 
 from dateutil import parser as dateutil_parser
 
-# Labels in front of a date ("Published: ...", "Updated on ...", "date 2023-05-30 ...").
-_DATE_LABELS = ("published", "updated", "posted", "date", "dated", "first published", "last updated")
-_BYLINE_LABELS = ("by", "written by", "words by", "reporting by")
+# Labels in front of a date ("Published: ...", "Updated on ...", "date 2023-05-30 ..."), longest first.
+_DATE_LABELS = ("first published", "last updated", "published", "updated", "posted", "dated", "date")
+_BYLINE_LABELS = ("reporting by", "written by", "words by", "by")
 # Lower-case words that belong inside a name ("Ana de la Cruz", "Ludwig van Beethoven").
 _NAME_PARTICLES = {"de", "da", "del", "della", "di", "du", "la", "le", "van", "von", "der", "den", "ter", "al", "bin", "ibn"}
 _NAME_PUNCT = set(".'’-")
@@ -62,10 +62,10 @@ def parse_date(text: str) -> str | None:
 def read_header_line(line: str) -> HeaderLine | None:
     """Metadata in a header line, or None when the line carries none.
 
-    Forms: a date line, a labelled date ("Published: ..."), a byline with an optional date after it
-    ("By NAME | March 14, 2024"), a labelled date in front of body text ("date 2023-05-30 WASHINGTON -
-    ..."), each joined by " | " or " - " to another of these."""
-    if date := parse_date(_strip_label(line, _DATE_LABELS) or line):
+    Forms: a date line ("March 14, 2024", "Published: ..."), a byline with an optional date after it
+    ("By NAME | March 14, 2024", "By NAME, Published March 14, 2024"), a labelled date in front of body
+    text ("date 2023-05-30 WASHINGTON - ...": `rest` is the body text)."""
+    if date := _labelled_date(line):
         return HeaderLine(date=date)
     if len(line) <= _MAX_BYLINE_CHARS and (names := _strip_label(line, _BYLINE_LABELS)) is not None:
         author, date = _byline(names)
@@ -98,10 +98,15 @@ def read_dateline(line: str) -> tuple[str | None, str] | None:
     return date, rest
 
 
+def _labelled_date(text: str) -> str | None:
+    """The date of "March 14, 2024" or "Published: March 14, 2024"."""
+    return parse_date(_strip_label(text, _DATE_LABELS) or text)
+
+
 def _strip_label(line: str, labels: tuple[str, ...]) -> str | None:
     """The line after a leading label ("Published:", "By"), or None when it has none."""
     lowered = line.casefold()
-    for label in sorted(labels, key=len, reverse=True):
+    for label in labels:
         if lowered.startswith(label) and line[len(label):len(label) + 1] in (" ", ":"):
             return line[len(label):].lstrip(" :").removeprefix("on ").strip()
     return None
@@ -120,12 +125,12 @@ def _byline(text: str) -> tuple[str | None, str | None]:
     """Authors ("A", "A and B", "A, B and C") and a date when one follows the names."""
     date = None
     if m := _SEPARATOR.search(text):  # "By NAME | March 14, 2024" / "By NAME - 14 March 2024"
-        date = parse_date(_strip_label(text[m.end():], _DATE_LABELS) or text[m.end():])
+        date = _labelled_date(text[m.end():])
         text = text[: m.start()]
     parts = [p.strip() for p in text.split(",")]
-    for i in range(max(1, len(parts) - 3), len(parts)):  # "By NAME, Thursday, March 14, 2024": 3 parts at most
-        tail = ", ".join(parts[i:])
-        if date is None and (date := parse_date(_strip_label(tail, _DATE_LABELS) or tail)):
+    # "By NAME, Thursday, March 14, 2024": a date after the names spans 3 comma parts at most.
+    for i in range(max(1, len(parts) - 3), len(parts) if date is None else 0):
+        if date := _labelled_date(", ".join(parts[i:])):
             parts = parts[:i]
             break
     # Commas list names only when an "and" closes the list; otherwise what follows a comma is a role
@@ -139,12 +144,15 @@ def _byline(text: str) -> tuple[str | None, str | None]:
 
 def _is_name(text: str) -> bool:
     words = text.split()
-    return 1 <= len(words) <= 5 and words[0][0].isupper() and all(
-        (w[0].isupper() and all(ch.isalpha() or ch in _NAME_PUNCT for ch in w)) or w in _NAME_PARTICLES
-        for w in words)
+    return 1 <= len(words) <= 5 and _capitalised(words[0]) and all(
+        _capitalised(w) or w in _NAME_PARTICLES for w in words)
 
 
 def _is_place(text: str) -> bool:
     words = text.split()
-    return 1 <= len(words) <= 4 and all(w[0].isupper() and all(ch.isalpha() or ch in _NAME_PUNCT for ch in w)
-                                        for w in words)
+    return 1 <= len(words) <= 4 and all(map(_capitalised, words))
+
+
+def _capitalised(word: str) -> bool:
+    """A word of a name or a place: "Lindqvist", "O'Neill", "J.", "WASHINGTON"."""
+    return word[0].isupper() and all(ch.isalpha() or ch in _NAME_PUNCT for ch in word)
