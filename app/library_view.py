@@ -33,7 +33,10 @@ AT_UPLOADER, AT_REINDEX, AT_REMOVE = "uploader", "reindex", "remove"
 
 
 def library_view(bot: RAG) -> None:
-    _do_pending_action(bot)
+    # Drawn on every run, so the table keeps its place on the page while a change is made above it
+    # (a new element in front would shift it, and the browser would redraw it from blank).
+    working = st.empty()
+    _do_pending_action(bot, working)
     articles = bot.articles()  # the one reading of the index that everything below is drawn from
     _articles_table(bot, articles)
     st.button("Re-index the folder", key="reindex", icon=":material/refresh:", on_click=_ask, args=("reindex",),
@@ -145,13 +148,13 @@ def _ask(action: str, *args: str) -> None:
     st.session_state.library_action = (action, *args)
 
 
-def _do_pending_action(bot: RAG) -> None:
+def _do_pending_action(bot: RAG, working: Any) -> None:
     state = st.session_state
     action, *args = state.pop("library_action", None) or ("",)
     if action == "add":
-        _add(bot)
+        _add(bot, working)
     elif action == "reindex":
-        _reindex(bot, AT_REINDEX)
+        _reindex(bot, AT_REINDEX, working)
     elif action == "remove":
         state.pop("confirm_remove", None)
         state.pop("remove_choice", None)
@@ -160,10 +163,10 @@ def _do_pending_action(bot: RAG) -> None:
         except RagError as exc:
             _say(AT_REMOVE, "error", str(exc))
         else:
-            _reindex(bot, AT_REMOVE)
+            _reindex(bot, AT_REMOVE, working)
 
 
-def _add(bot: RAG) -> None:
+def _add(bot: RAG, working: Any) -> None:
     state = st.session_state
     generation = state.get("uploads_generation", 0)
     replace = bool(state.get("replace"))
@@ -179,7 +182,7 @@ def _add(bot: RAG) -> None:
             _say(AT_UPLOADER, "error", str(exc))
     if saved:
         state.uploads_generation = generation + 1  # the added files leave the uploader
-        _reindex(bot, AT_UPLOADER)
+        _reindex(bot, AT_UPLOADER, working)
 
 
 def _save(bot: RAG, name: str, data: bytes, replace: bool) -> None:
@@ -190,8 +193,8 @@ def _save(bot: RAG, name: str, data: bytes, replace: bool) -> None:
         bot.add_document(name, data)
 
 
-def _reindex(bot: RAG, where: str) -> None:
-    bar = st.progress(0.0, text="Re-indexing…")
+def _reindex(bot: RAG, where: str, working: Any) -> None:
+    bar = working.progress(0.0, text="Re-indexing…")
 
     def progress(done: int, total: int, current: str) -> None:
         bar.progress(done / max(total, 1), text=md_escape(f"Re-indexing: {current}") if current else "Re-indexing")
@@ -202,7 +205,7 @@ def _reindex(bot: RAG, where: str) -> None:
         _say(where, "error", str(exc))
         return
     finally:
-        bar.empty()
+        working.empty()
     _say(where, "success", report_summary(report))
     for problem in report.failed:
         _say(where, "warning", f"Skipped {problem.file}: {problem.reason}")
