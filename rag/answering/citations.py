@@ -65,7 +65,8 @@ def check_answer(raw: str, passages: list[Passage]) -> Checked:
                 numbering[key] = len(citations) + 1
                 citations.append(Citation(
                     n=numbering[key], source=passage.source, title=passage.title, publisher=passage.publisher,
-                    date=passage.date, author=passage.author, quote=passage.text[start - passage.start:end - passage.start],
+                    date=passage.date, author=passage.author,
+                    quote=passage.text[start - passage.start:end - passage.start],
                     start=start, end=end, score=round(score, 4), chunk_id=passage.chunk_id))
             numbers.append(numbering[key])
         if not numbers:

@@ -421,8 +421,8 @@ def _overlaps(a: Candidate, b: Candidate) -> bool:
 
 def _citation(n: int, c: Candidate) -> Citation:
     p = c.passage
-    return Citation(n=n, source=p.source, title=p.title, publisher=p.publisher, date=p.date, author=p.author, quote=c.quote,
-                    start=c.start, end=c.end, score=round(1.0 / (1.0 + math.exp(-c.score)), 4), chunk_id=p.chunk_id)
+    return Citation(n=n, source=p.source, title=p.title, publisher=p.publisher, date=p.date, author=p.author,
+                    quote=c.quote, start=c.start, end=c.end, score=round(1.0 / (1.0 + math.exp(-c.score)), 4), chunk_id=p.chunk_id)
 
 
 class LeadAnswerer:
@@ -437,6 +437,7 @@ class LeadAnswerer:
             return Draft("", [], True, 0.0, "refusal", reason="nothing was retrieved")
         p, s = passages[0], passages[0].sentences[0]
         quote = p.text[s.start - p.start: s.end - p.start]
-        citation = Citation(n=1, source=p.source, title=p.title, publisher=p.publisher, date=p.date, author=p.author, quote=quote,
+        citation = Citation(n=1, source=p.source, title=p.title, publisher=p.publisher, date=p.date, author=p.author,
+                            quote=quote,
                             start=s.start, end=s.end, score=0.0, chunk_id=p.chunk_id)
         return Draft(f"{quote} [1]", [citation], False, 0.0)

@@ -21,7 +21,8 @@ from dateutil import parser as dateutil_parser
 _DATE_LABELS = ("first published", "last updated", "published", "updated", "posted", "dated", "date")
 _BYLINE_LABELS = ("reporting by", "written by", "words by", "by")
 # Lower-case words that belong inside a name ("Ana de la Cruz", "Ludwig van Beethoven").
-_NAME_PARTICLES = {"de", "da", "del", "della", "di", "du", "la", "le", "van", "von", "der", "den", "ter", "al", "bin", "ibn"}
+_NAME_PARTICLES = {"de", "da", "del", "della", "di", "du", "la", "le", "van", "von", "der", "den", "ter", "al", "bin",
+                   "ibn"}
 _NAME_PUNCT = set(".'’-")
 # " - ", " – ", " — " or " | " separate a dateline or a byline from what follows.
 _SEPARATOR = re.compile(r"\s[-–—|·]\s")

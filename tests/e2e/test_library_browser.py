@@ -5,13 +5,15 @@ from __future__ import annotations
 
 import shutil
 import sys
+from pathlib import Path
 
 import pytest
 
 from ..support.helpers import ROOT
 from .test_browser import ARTIFACTS, CHROMIUM, app_server, browser  # noqa: F401  (browser is a fixture)
+from .test_library import GOOD
 
-pytestmark = pytest.mark.skipif(not __import__("pathlib").Path(CHROMIUM).exists(),
+pytestmark = pytest.mark.skipif(not Path(CHROMIUM).exists(),
                                 reason="Debian's chromium is not installed (`make test` installs it)")
 
 
@@ -62,8 +64,7 @@ def test_upload_problems_appear_beside_the_uploader_in_view_and_a_success_emptie
 
     page.get_by_test_id("stFileChipDeleteBtn").first.click()  # remove both from the list
     page.get_by_test_id("stFileChipDeleteBtn").first.click()
-    choose_files(page, [("bridge.txt", b"Council backs bridge\nBy Mara Lindqvist\n"
-                                      b"VALMORA, 2024-03-14 - The town council approved the bridge.\n")])
+    choose_files(page, [("bridge.txt", GOOD)])
     page.get_by_role("button", name="Add 1 file and re-index").click()
     expect(page.get_by_text("1 added: bridge.txt.")).to_be_in_viewport(timeout=60_000)
     expect(page.get_by_test_id("stFileChip")).to_have_count(0)
