@@ -32,6 +32,8 @@ def article_title(title: str | None) -> str:
 
 
 def article_label(meta: dict[str, Any]) -> str:
-    """'Title · Publisher · 30 May 2023' for an article record or a citation's fields."""
-    parts = [article_title(meta.get("title")), meta.get("publisher"), human_date(meta.get("date"))]
+    """'Title · by Author · Publisher · 30 May 2023' for an article record or a citation's fields."""
+    author = meta.get("author")
+    parts = [article_title(meta.get("title")), author and f"by {author}", meta.get("publisher"),
+             human_date(meta.get("date"))]
     return " · ".join(p for p in parts if p)

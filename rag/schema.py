@@ -52,6 +52,7 @@ class Passage(BaseModel):
     publisher: str | None
     date: str | None
     text: str
+    author: str | None = None
     start: int
     end: int
     sentences: list[Sentence]
@@ -68,6 +69,7 @@ class Citation(BaseModel):
     title: str | None = None
     publisher: str | None = None
     date: str | None = None
+    author: str | None = None
     quote: str = Field(description="Exact substring of the cleaned article text.")
     start: int
     end: int

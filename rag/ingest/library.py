@@ -26,9 +26,9 @@ def safe_filename(name: str) -> str:
     return cleaned
 
 
-def save_document(docs_dir: Path, filename: str, data: bytes, max_bytes: int, *, overwrite: bool = False) -> Path:
-    """Save an upload into the docs folder. An existing article is replaced only with overwrite=True:
-    otherwise a DocumentError names the file."""
+def check_document(filename: str, data: bytes, max_bytes: int) -> str:
+    """The name an upload is saved under, once it is a file the library can read; else a DocumentError
+    that says why in plain words. (The app checks uploads with it as soon as they are chosen.)"""
     name = safe_filename(filename)
     suffix = Path(name).suffix.lower()
     if suffix not in SUPPORTED_SUFFIXES:
@@ -43,6 +43,13 @@ def save_document(docs_dir: Path, filename: str, data: bytes, max_bytes: int, *,
             raise DocumentError(f"{name} does not look like a PDF (no %PDF header).")
     else:  # the ingest's own check: UTF-8, UTF-16/32 with a BOM or a detected charset; binaries refused
         decode_text(Path(name), data)
+    return name
+
+
+def save_document(docs_dir: Path, filename: str, data: bytes, max_bytes: int, *, overwrite: bool = False) -> Path:
+    """Save an upload into the docs folder. An existing article is replaced only with overwrite=True:
+    otherwise a DocumentError names the file."""
+    name = check_document(filename, data, max_bytes)
     docs_dir.mkdir(parents=True, exist_ok=True)
     target = docs_dir / name
     exists = DocumentError(f"An article named {name} is already in {str(docs_dir)!r}.",

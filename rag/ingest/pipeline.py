@@ -21,7 +21,7 @@ import numpy as np
 from rag.errors import DocumentError
 from rag.index import ids
 from rag.index.store import INDEX_FORMAT, Store
-from rag.ingest.clean import clean_document
+from rag.ingest.clean import CLEANING_VERSION, clean_document
 from rag.ingest.load import check_name, list_article_files, parse_document, read_bytes, unicode_name
 from rag.ingest.split import split_article
 from rag.ingest.tokens import count_tokens
@@ -38,7 +38,7 @@ Progress = Callable[[int, int, str], None]  # (files done, files total, what is 
 def config_fingerprint(settings: Settings) -> str:
     """What besides the file's bytes decides its chunks: a change here re-ingests every file."""
     return (f"format={INDEX_FORMAT};model={EMBEDDING_MODEL_NAME};chunk={settings.chunk_tokens}/"
-            f"{settings.chunk_overlap_tokens};chunk_vectors=sentence_mean")
+            f"{settings.chunk_overlap_tokens};chunk_vectors=sentence_mean;cleaning={CLEANING_VERSION}")
 
 
 def content_hash(data: bytes, settings: Settings) -> str:
@@ -227,7 +227,7 @@ def _article_write(item: _Prepared, chunk_vectors: np.ndarray, sentence_vectors:
     sentence_ids = [ids.sentence_id(article.id, s) for s, _ in spans]
     sentence_metas = [{"article_id": article.id, "start": s, "end": e} for s, e in spans]
     record = base | {"hash": item.digest, "chunks": len(chunks), "sentences": len(spans),
-                     "author": article.author or "", "chars": len(article.text), "ingested_at": time.time()}
+                     "chars": len(article.text), "ingested_at": time.time()}
     return record, article.text, nodes, sentence_ids, sentence_vectors, sentence_metas
 
 
@@ -236,6 +236,7 @@ def _article_meta(article: Article) -> dict[str, Any]:
     return {
         "article_id": article.id, "source": article.source, "title": article.title or "",
         "publisher": article.publisher or "", "date": article.date or "", "date_int": date_int(article.date),
+        "author": article.author or "",
     }
 
 

@@ -38,7 +38,7 @@ def citation_node(citation: Citation) -> NodeWithScore:
         start_char_idx=citation.start, end_char_idx=citation.end,
         metadata={"n": citation.n, "article_id": article_id, "source": citation.source,
                   "title": citation.title or "", "publisher": citation.publisher or "", "date": citation.date or "",
-                  "chunk_id": citation.chunk_id},
+                  "author": citation.author or "", "chunk_id": citation.chunk_id},
         relationships={NodeRelationship.SOURCE: RelatedNodeInfo(node_id=article_id)},
     )
     return NodeWithScore(node=node, score=citation.score)

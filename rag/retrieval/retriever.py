@@ -94,6 +94,7 @@ def to_passage(hit: NodeWithScore, rank: int) -> Passage:
         chunk_id=hit.node.node_id, article_id=meta["article_id"], chunk_index=int(meta.get("chunk_index", 0)),
         source=meta["source"],
         title=meta.get("title") or None, publisher=meta.get("publisher") or None, date=meta.get("date") or None,
+        author=meta.get("author") or None,
         text=hit.node.get_content(), start=hit.node.start_char_idx or 0, end=hit.node.end_char_idx or 0,
         sentences=[Sentence(start=s, end=e) for s, e in json.loads(meta.get("sentences", "[]"))],
         score=float(hit.score or 0.0), rank=rank,

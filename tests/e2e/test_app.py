@@ -286,27 +286,6 @@ def test_re_indexing_shows_files_added_to_the_folder_at_once(app, env):
     assert "Walrus census" in list(app.dataframe[0].value["Title"])
 
 
-def test_upload_errors_are_inline_and_plain(app, env):
-    view(app, "Library")
-    app.file_uploader[0].upload("setup.exe", b"MZ\x90\x00", "application/x-ms-dos-executable").run()
-    app.button(key="add").click().run()
-    assert "Only .txt, .md, .html and .pdf files can be added; setup.exe is not one of them." in page_text(app)
-
-    app.file_uploader[0].upload("notes.txt", b"\x00\x01binary", "text/plain").run()
-    app.button(key="add").click().run()
-    assert app.error and "binary" in app.error[0].value
-
-    existing = sorted(p.name for p in env["docs"].iterdir())[0]
-    before = (env["docs"] / existing).read_bytes()
-    app.file_uploader[0].upload(existing, b"A replacement article about penguins in Oslo.\n", "text/plain").run()
-    app.button(key="add").click().run()
-    assert "already in the library" in page_text(app) and (env["docs"] / existing).read_bytes() == before
-    app.checkbox(key="replace").check().run()
-    app.file_uploader[0].upload(existing, b"A replacement article about penguins in Oslo.\n", "text/plain").run()
-    app.button(key="add").click().run()
-    assert any("1 updated" in s.value for s in app.success)
-
-
 def test_an_article_can_be_opened_to_read_its_cleaned_text(app):
     from rag import RAG
 

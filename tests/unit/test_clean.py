@@ -42,12 +42,29 @@ def test_breadcrumbs_and_view_counts_go_and_dateline_is_parsed():
     assert "Home >" not in article.text and "151 views" not in article.text
     assert article.title == "Are U.S.-China relations on the mend?"
 
-def test_date_prefix_and_wire_credit_are_metadata():
+def test_date_prefix_and_wire_credit_are_metadata_and_the_dateline_is_not_the_title():
     article = clean("004_fff62de0ee9bf52b.txt")
     assert article.date == "2023-05-30"
     assert article.publisher == "Bloomberg"
     assert not article.text.startswith("date")
     assert not article.text.rstrip().endswith("BLOOMBERG")
+    assert article.title.startswith("China declined a US request")
+
+
+def test_furniture_rules_hold_on_a_page_that_is_not_a_seed():
+    page = "\n".join([
+        "Home > World > Europe", "Follow us on Mastodon", "Share this article", "2,031 views",
+        "Harbour strike ends after nine days", "ferry-terminal.jpg", "Image credit: Port Authority",
+        "Dock workers in Bergen returned to work on Monday after a nine-day strike over pay.",
+        "Advertisement", "The union said members had accepted a 6% rise over two years. REUTERS",
+        "The views expressed here do not necessarily reflect those of Example Gazette.",
+        "Read more from our Europe desk:", "Strikes spread to Danish ports",
+    ])
+    article = clean_document(RawDocument(page), "x.txt", "docs/x.txt")
+    assert article.title == "Harbour strike ends after nine days"
+    assert article.text == ("Dock workers in Bergen returned to work on Monday after a nine-day strike over pay.\n\n"
+                            "The union said members had accepted a 6% rise over two years.")
+    assert article.publisher == "Example Gazette"  # the page's own credit wins over the wire agency's
 
 @pytest.mark.parametrize("html", [
     "<html><head><title>T</title><script>alert('x')</script></head>"
