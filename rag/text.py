@@ -31,12 +31,17 @@ _LEMMA = {
     "wrote": "write", "written": "write", "spoke": "speak", "spoken": "speak", "sent": "send", "spent": "spend",
     "sold": "sell", "kept": "keep", "saw": "see", "seen": "see", "knew": "know", "known": "know", "felt": "feel",
     "fell": "fall", "rose": "rise", "risen": "rise", "hit": "hit", "struck": "strike", "drew": "draw",
-    # News copy says the same act several ways; one term lets a question's word find the article's.
+    # Honestly: these two synonym groups were added for the seed articles' wording (a seed question asks
+    # why China "refused" a meeting the article says it "declined"), not learnt from data. Removing them
+    # and refitting dropped that question to a refusal (issue 11's note); they go once a model that reads
+    # paraphrase (a reader or an entailment model) carries that question instead. Unit tests use BBC text.
     **{w: "refuse" for w in ("refused", "refuses", "refusal", "decline", "declined", "declines", "reject", "rejected",
                              "rejects", "rejection", "rebuff", "rebuffed", "rebuffs", "snub", "snubbed", "snubs")},
     **{w: "buy" for w in ("bought", "buys", "buying", "purchase", "purchased", "purchases", "purchasing",
                           "procure", "procured", "procurement", "acquire", "acquired", "acquisition")},
-    # A country and its adjective are one term ("Indian officials" answers a question about India).
+    # A country and its adjective are one term ("Indian officials" answers a question about India); the
+    # list holds the countries of the seed articles' topic and is not complete: a general fix is a
+    # demonym table or an entity linker, not more entries.
     "chinese": "china", "russian": "russia", "indian": "india", "american": "america", "japanese": "japan",
     "korean": "korea", "taiwanese": "taiwan", "iranian": "iran", "israeli": "israel", "turkish": "turkey",
     "singaporean": "singapore", "cuban": "cuba", "ukrainian": "ukraine", "european": "europe", "british": "britain",
