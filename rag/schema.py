@@ -80,7 +80,7 @@ class Citation(BaseModel):
     def quoting(cls, n: int, passage: Passage, start: int, end: int, score: float) -> "Citation":
         """Citation `n`: the passage's text from article offset `start` to `end`, with the passage's ids."""
         return cls(n=n, article_id=passage.article_id, source=passage.source, title=passage.title,
-                   publisher=passage.publisher, date=passage.date,
+                   publisher=passage.publisher, date=passage.date, author=passage.author,
                    quote=passage.text[start - passage.start:end - passage.start], start=start, end=end,
                    score=score, chunk_id=passage.chunk_id)
 

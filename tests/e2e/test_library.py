@@ -43,7 +43,7 @@ def test_each_upload_problem_is_shown_under_the_uploader_naming_its_file_and_a_s
     assert len(errors) == 3
     assert "setup.exe is not one of them" in errors[0]
     assert errors[1].startswith("empty.txt is empty")
-    assert errors[2].startswith("notes.txt looks like a program or another binary file")
+    assert errors[2].startswith("notes.txt looks like a binary file, not text")
     assert "NUL" not in page_text(at)
     # Between the uploader and the add button: where the person looking at the files reads them.
     at_uploader = position(at, lambda e: e.type == "file_uploader")
