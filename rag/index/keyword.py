@@ -28,7 +28,7 @@ class KeywordIndex:
         self._position = {chunk_id: i for i, chunk_id in enumerate(ids)}
 
     @classmethod
-    def build(cls, ids: list[str], texts: list[str], metas: list[dict[str, Any]], fingerprint: str) -> "KeywordIndex":
+    def build(cls, ids: list[str], texts: list[str], metas: list[dict[str, Any]], fingerprint: str) -> KeywordIndex:
         import bm25s
 
         tokenized = [terms(t) or ["__empty__"] for t in texts]
@@ -56,7 +56,7 @@ class KeywordIndex:
         tmp.rename(folder)
 
     @classmethod
-    def load(cls, folder: Path, fingerprint: str) -> "KeywordIndex | None":
+    def load(cls, folder: Path, fingerprint: str) -> KeywordIndex | None:
         """The saved index if it matches `fingerprint`, else None (so the caller rebuilds)."""
         import bm25s
 

@@ -19,7 +19,8 @@ from typing import Any
 import numpy as np
 
 from rag.errors import DocumentError
-from rag.index.store import INDEX_FORMAT, Store, sentence_id
+from rag.index.folder import INDEX_FORMAT
+from rag.index.store import Store, sentence_id
 from rag.ingest.clean import clean_document
 from rag.ingest.load import list_article_files, parse_document, read_bytes
 from rag.ingest.split import split_article
@@ -52,7 +53,7 @@ def ingest(settings: Settings, store: Store, embedder: Embedder, progress: Progr
     files = list_article_files(docs_dir)
     report = IngestReport()
     indexed = store.article_records()
-    store.remove_orphans(indexed)
+    store.repair(indexed)  # what a killed ingest or rebuild left
     seen: set[str] = set()
     pending: list[_Prepared] = []
     done = 0  # files finished: written, unchanged or failed (files wait in `pending` to be embedded together)
