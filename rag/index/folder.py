@@ -168,7 +168,7 @@ class IndexFolder:
                                    "Point persist_dir to an empty or new folder.")
         for p in entries:
             if looks_like_chroma(p) or p.name.startswith((MARKER_FILE, GENERATION_FILE)):
-                shutil.rmtree(p) if p.is_dir() else p.unlink()
+                shutil.rmtree(p) if p.is_dir() and not p.is_symlink() else p.unlink()
 
     def sweep_segments(self, live: set[str]) -> int:
         """Delete segment folders that belong to no collection (Chroma leaves a deleted collection's

@@ -155,3 +155,42 @@ def test_a_short_soak_keeps_memory_and_latency_steady(bot):
     result = soak(bot, [c.question for c in load_cases(REGRESSION_SET)], total=400, warmup=100)
     assert result["rss_growth"] < 0.05, result
     assert result["latency_ms_median_late"] < 2 * result["latency_ms_median_early"], result
+
+
+_SAVER = textwrap.dedent("""
+    import sys, time
+    from pathlib import Path
+    from rag.index.keyword import KeywordIndex
+
+    folder, seconds, me = Path(sys.argv[1]), float(sys.argv[2]), sys.argv[3]
+    texts = [f"Process {me} saved version {i} of the harbour and the pier" for i in range(40)]
+    index = KeywordIndex.build([f"c{i}" for i in range(40)], texts, [{"article_id": f"a{i}"} for i in range(40)], me)
+    saved = failed = 0
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        try:
+            index.save(folder)
+            saved += 1
+        except Exception as exc:
+            failed += 1
+            print(repr(exc), file=sys.stderr)
+    print(saved, failed)
+""")
+
+
+def test_two_processes_saving_the_keyword_index_never_collide(tmp_path):
+    from rag.index.keyword import KeywordIndex
+
+    folder = tmp_path / "vs" / "keyword"
+    env = dict(os.environ, PYTHONPATH=str(ROOT))
+    savers = [subprocess.Popen([sys.executable, "-c", _SAVER, str(folder), "4", name], env=env, text=True,
+                               stdout=subprocess.PIPE, stderr=subprocess.PIPE) for name in ("first", "second")]
+    results = [p.communicate(timeout=120) for p in savers]
+    counts = [tuple(map(int, out.split())) for out, _ in results]
+    assert all(p.returncode == 0 for p in savers), [err[-2000:] for _, err in results]
+    assert sum(failed for _, failed in counts) == 0, [err[-2000:] for _, err in results]
+    assert all(saved >= 5 for saved, _ in counts), counts
+    loaded = [KeywordIndex.load(folder, name) for name in ("first", "second")]
+    assert sum(index is not None for index in loaded) == 1, "the folder holds one whole index, the last saved"
+    winner = next(index for index in loaded if index is not None)
+    assert winner.search("harbour pier", 3)
