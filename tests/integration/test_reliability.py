@@ -194,3 +194,51 @@ def test_two_processes_saving_the_keyword_index_never_collide(tmp_path):
     assert sum(index is not None for index in loaded) == 1, "the folder holds one whole index, the last saved"
     winner = next(index for index in loaded if index is not None)
     assert winner.search("harbour pier", 3)
+
+
+def _rag(*args: str, index, privileged: bool = True) -> subprocess.CompletedProcess:
+    # Root writes anywhere (CAP_DAC_OVERRIDE): for a read-only folder to be read-only to it, `rag`
+    # runs without that capability, as tests/integration/test_faults.py does for unreadable files.
+    drop = [] if privileged else [shutil.which("setpriv"), "--bounding-set=-dac_override,-dac_read_search"]
+    env = dict(os.environ, PYTHONPATH=str(ROOT), RAG_PERSIST_DIR=str(index))
+    return subprocess.run([*drop, sys.executable, "-m", "rag.cli", *args], cwd=ROOT, env=env,
+                          capture_output=True, text=True, timeout=300)
+
+
+def _said(done: subprocess.CompletedProcess) -> str:
+    return " ".join((done.stdout + done.stderr).split())  # Rich wraps long lines
+
+
+def test_a_persist_dir_that_is_a_file_is_named_as_such_and_never_called_damaged(tmp_path):
+    afile = tmp_path / "index"
+    afile.write_text("my notes")
+    for args in (("ingest", str(SEEDS)), ("ask", "Why did China refuse the Austin meeting?")):
+        done = _rag(*args, index=afile)
+        said = _said(done)
+        assert done.returncode == 2 and "is a file, not a folder" in said, said[-2000:]
+        assert "Traceback" not in said and "rebuild" not in said.lower(), said[-2000:]
+    assert afile.read_text() == "my notes"
+
+
+@pytest.mark.skipif(os.geteuid() != 0 or shutil.which("setpriv") is None,
+                    reason="needs root and setpriv to drop the capability that lets root write anywhere")
+def test_a_read_only_index_folder_is_named_as_such_and_never_called_damaged(tmp_path):
+    docs, vs = tmp_path / "docs", tmp_path / "vs"
+    synthetic.write_corpus(docs, 3)
+    assert _rag("ingest", str(docs), index=vs).returncode == 0
+    for path in [vs, *vs.rglob("*")]:
+        path.chmod(path.stat().st_mode & ~0o222)
+    try:
+        for args in (("ask", synthetic.question(1)), ("ingest", str(docs))):
+            done = _rag(*args, index=vs, privileged=False)
+            said = _said(done)
+            if done.returncode == 0:  # a read that needs no write is fine too
+                assert args[0] == "ask" and synthetic.answer(1) in said, said[-2000:]
+                continue
+            assert done.returncode == 2 and ("read-only" in said or "Cannot write to the index folder" in said), \
+                said[-2000:]
+            assert "Traceback" not in said and "rebuild" not in said.lower(), said[-2000:]
+    finally:
+        for path in [vs, *vs.rglob("*")]:
+            path.chmod(path.stat().st_mode | 0o200)
+    assert _rag("ask", synthetic.question(1), index=vs).returncode == 0, "the index was not damaged"
