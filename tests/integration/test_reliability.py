@@ -242,3 +242,25 @@ def test_a_read_only_index_folder_is_named_as_such_and_never_called_damaged(tmp_
         for path in [vs, *vs.rglob("*")]:
             path.chmod(path.stat().st_mode | 0o200)
     assert _rag("ask", synthetic.question(1), index=vs).returncode == 0, "the index was not damaged"
+
+
+def test_rebuilds_leave_one_collection_set_and_release_files(tmp_path):
+    from benchmarks.rebuild_leaks import repeated_rebuilds
+
+    docs = tmp_path / "docs"
+    shutil.copytree(SEEDS, docs)
+    result = repeated_rebuilds(docs, tmp_path / "vs", rounds=6, every=2)  # 3 rebuilds
+    assert result["fds_growth"] <= 0.10 and result["folder_mb_growth"] <= 0.10, result
+    segment_folders = [p for p in (tmp_path / "vs").iterdir() if p.is_dir() and len(p.name) == 36]
+    assert len(segment_folders) <= 3, "one vector segment per collection of the set in use"
+
+
+def test_killed_rebuilds_leave_nothing_after_the_next_ingest(tmp_path):
+    from benchmarks.rebuild_leaks import killed_rebuilds
+
+    docs = tmp_path / "docs"
+    shutil.copytree(SEEDS, docs)
+    result = killed_rebuilds(docs, tmp_path / "vs", kills=1)
+    assert result["after_next_ingest"]["collections"] == result["clean"]["collections"] == 3, result
+    assert result["after_1_killed_rebuilds"]["collections"] > 3, "the killed rebuild had started a new set"
+    assert result["after_next_ingest"]["folder_mb"] <= result["clean"]["folder_mb"] * 1.1, result
