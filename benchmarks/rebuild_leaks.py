@@ -27,6 +27,17 @@ def folder_mb(folder: Path) -> float:
     return sum(p.stat().st_size for p in folder.rglob("*") if p.is_file() and not p.is_symlink()) / 1e6
 
 
+def sqlite_mb(folder: Path) -> float:
+    """Chroma's SQLite file: it keeps the pages a dropped collection freed (and reuses them) until
+    `chroma vacuum --path` compacts it, so it is reported apart from the rest of the folder."""
+    return (folder / "chroma.sqlite3").stat().st_size / 1e6
+
+
+def _measure(vs: Path) -> dict[str, float]:
+    return {"folder_mb": folder_mb(vs), "sqlite_mb": sqlite_mb(vs), "fds": open_fds(), "rss_mb": rss_mb(),
+            "segment_folders": sum(1 for p in vs.iterdir() if p.is_dir() and len(p.name) == 36)}
+
+
 def open_fds() -> int:
     return len(os.listdir("/proc/self/fd"))
 
@@ -56,8 +67,8 @@ def repeated_rebuilds(docs: Path, vs: Path, rounds: int = 20, every: int = 5) ->
         bot.ingest(rebuild=i % every == 0)
         bot.ask("Why did China refuse the Austin meeting?")
         if i == 1:
-            after_one = {"folder_mb": folder_mb(vs), "fds": open_fds(), "rss_mb": rss_mb()}
-    after_all = {"folder_mb": folder_mb(vs), "fds": open_fds(), "rss_mb": rss_mb()}
+            after_one = _measure(vs)
+    after_all = _measure(vs)
     return {f"{k}_after_1": round(v, 1) for k, v in after_one.items()} | {
         f"{k}_after_{rounds}": round(v, 1) for k, v in after_all.items()} | {
         f"{k}_growth": round(after_all[k] / after_one[k] - 1, 3) for k in after_one}

@@ -28,7 +28,7 @@ from rag.settings import Settings
 __all__ = ["INDEX_FORMAT", "MARKER_FILE", "Store", "sentence_id"]
 
 T = TypeVar("T")
-_ATTEMPTS = 4  # a read on a view another process's ingest outdated is retried on a fresh client
+_ATTEMPTS = 4  # a call failing on a view another process outdated is retried on a fresh client (_use)
 
 
 def sentence_id(article_id: str, start: int) -> str:
@@ -76,12 +76,14 @@ class Store:
     def chunks(self):
         return self._use("Reading the index", lambda s: s.chunks)
 
-    def _use(self, doing: str, action: Callable[[CollectionSet], T], *, reading: bool = True) -> T:
+    def _use(self, doing: str, action: Callable[[CollectionSet], T]) -> T:
         """Run `action` on the collections in use, translating storage failures (storage_errors.py).
 
-        Embedded, a read that fails on a view another process's ingest outdated ("Error finding id":
-        the rows it deleted) is retried on a fresh client, which reads the index as it is now; so is any
-        call whose client another thread closed meanwhile. A failure that survives fresh clients is real."""
+        Embedded, Chroma's files are shared with other processes: a read on a view another process's
+        ingest outdated fails ("Error finding id": rows it deleted), and a write can fail applying a log
+        another process's client touched. Both are retried on a fresh client, which reads the index as
+        it is now (writes are idempotent: upserts by deterministic ids, deletes); so is any call whose
+        client another thread closed meanwhile. A failure that survives fresh clients is real."""
         for attempt in range(_ATTEMPTS):
             conn = None
             try:
@@ -90,12 +92,12 @@ class Store:
             except Exception as exc:
                 mapped = storage_error(exc, self.settings, doing)
                 if conn is None or attempt == _ATTEMPTS - 1 or not (
-                        conn.closed or reading and isinstance(mapped, IndexCorruptError) and not self.settings.chroma_host):
+                        conn.closed or isinstance(mapped, IndexCorruptError) and not self.settings.chroma_host):
                     if mapped is None or mapped is exc:
                         raise
                     raise mapped from None
                 connection.replace(self.settings, conn)
-                time.sleep(0.02 * attempt)  # let the other process's write finish
+                time.sleep(0.05 * attempt)  # let the other process's write finish
         raise AssertionError("unreachable")
 
     # --- reading --------------------------------------------------------------------------------
@@ -141,11 +143,11 @@ class Store:
         return self.folder.write_lock()
 
     def delete_article(self, article_id: str) -> None:
-        self._use("Writing the index", lambda s: records.delete_article(s, article_id), reading=False)
+        self._use("Writing the index", lambda s: records.delete_article(s, article_id))
 
     def set_source(self, article_id: str, source: str) -> None:
         """Point an unchanged article at where its file now is (`rag ingest NEWDIR` with the same files)."""
-        self._use("Writing the index", lambda s: records.set_source(s, article_id, source), reading=False)
+        self._use("Writing the index", lambda s: records.set_source(s, article_id, source))
 
     def write_article(self, record: dict[str, Any], text: str, nodes: list, sentence_ids: list[str],
                       sentence_embeddings: np.ndarray, sentence_metas: list[dict[str, Any]]) -> None:
@@ -163,7 +165,7 @@ class Store:
         ingested, and the next ingest redoes them.
         """
         if writes:
-            self._use("Writing the index", lambda s: records.write_articles(s, writes), reading=False)
+            self._use("Writing the index", lambda s: records.write_articles(s, writes))
 
     def repair(self, indexed: dict[str, dict[str, Any]]) -> int:
         """Before an ingest: delete what a killed ingest left, i.e. chunks and sentences of articles
@@ -171,7 +173,7 @@ class Store:
         segment folders. Returns the number of orphaned articles cleaned."""
         if not self.settings.chroma_host and self._building is None:
             self._drop_other_sets()
-        return self._use("Repairing the index", lambda s: records.remove_orphans(s, indexed), reading=False)
+        return self._use("Repairing the index", lambda s: records.remove_orphans(s, indexed))
 
     # --- rebuilds and generations -------------------------------------------------------------
 

@@ -250,9 +250,11 @@ def test_rebuilds_leave_one_collection_set_and_release_files(tmp_path):
     docs = tmp_path / "docs"
     shutil.copytree(SEEDS, docs)
     result = repeated_rebuilds(docs, tmp_path / "vs", rounds=6, every=2)  # 3 rebuilds
-    assert result["fds_growth"] <= 0.10 and result["folder_mb_growth"] <= 0.10, result
-    segment_folders = [p for p in (tmp_path / "vs").iterdir() if p.is_dir() and len(p.name) == 36]
-    assert len(segment_folders) <= 3, "one vector segment per collection of the set in use"
+    assert result["fds_growth"] <= 0.10, result
+    assert result["segment_folders_after_6"] == result["segment_folders_after_1"] == 3, result
+    # Everything but Chroma's SQLite file (whose freed pages are reused, see benchmarks/rebuild_leaks.py)
+    outside_sqlite = [result[f"folder_mb_after_{n}"] - result[f"sqlite_mb_after_{n}"] for n in (1, 6)]
+    assert outside_sqlite[1] <= outside_sqlite[0] * 1.1, result
 
 
 def test_killed_rebuilds_leave_nothing_after_the_next_ingest(tmp_path):
