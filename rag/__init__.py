@@ -49,5 +49,6 @@ def __getattr__(name: str):
 __all__ = [
     "RAG", "Settings", "Answer", "Citation", "Article", "Passage", "IngestReport", "metadata_filters",
     "RagError", "InvalidQuestionError", "InvalidFilterError", "DocsDirError", "DocumentError", "IndexCorruptError",
-    "IndexBusyError", "IndexFolderError", "ChromaServerError", "NotIngestedError", "SettingsError", "LLMUnavailable", "EvalSetError",
+    "IndexBusyError", "IndexFolderError", "ChromaServerError", "NotIngestedError", "SettingsError", "LLMUnavailable",
+    "EvalSetError",
 ]

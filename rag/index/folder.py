@@ -4,7 +4,6 @@ damaged index without touching what is not ours."""
 
 from __future__ import annotations
 
-import errno
 import json
 import os
 import re
@@ -16,7 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from rag.errors import IndexBusyError, IndexCorruptError, IndexFolderError
-from rag.index.storage_errors import rebuild_hint
+from rag.index.storage_errors import NO_WRITE, rebuild_hint
 from rag.settings import Settings
 
 # Anything that changes what ingest produces for the same file bumps this, so every file is redone.
@@ -26,7 +25,6 @@ KEYWORD_DIR = "keyword"
 LOCK_FILE = ".ingest.lock"
 GENERATION_FILE = "rag-generation"  # see generations.py
 _CHROMA_SEGMENT = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}")
-_NO_WRITE = (errno.EROFS, errno.EACCES, errno.EPERM)
 
 
 def looks_like_chroma(path: Path) -> bool:
@@ -113,7 +111,7 @@ class IndexFolder:
         except FileExistsError:
             raise self.not_a_folder() from None
         except OSError as exc:
-            if exc.errno in _NO_WRITE:
+            if exc.errno in NO_WRITE:
                 raise self.cannot_write(exc) from None
             raise
 
@@ -147,7 +145,7 @@ class IndexFolder:
             raise IndexBusyError(f"The index in {str(self.path)!r} is busy: another process is ingesting "
                                  "into it.", "Wait for it to finish, then try again.") from None
         except OSError as exc:
-            if exc.errno in _NO_WRITE:
+            if exc.errno in NO_WRITE:
                 raise self.cannot_write(exc) from None
             raise
         try:

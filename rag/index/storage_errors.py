@@ -23,7 +23,7 @@ from rag.settings import Settings
 
 _DISK_FULL = re.compile(r"no space left|disk is full|database or disk is full|SQLITE_FULL", re.IGNORECASE)
 _READ_ONLY = re.compile(r"readonly database|read-only file system|permission denied", re.IGNORECASE)
-_NO_WRITE = (errno.EROFS, errno.EACCES, errno.EPERM)
+NO_WRITE = (errno.EROFS, errno.EACCES, errno.EPERM)
 
 
 def rebuild_hint(settings: Settings) -> str:
@@ -94,7 +94,7 @@ def storage_error(exc: BaseException, settings: Settings, doing: str) -> RagErro
             "the index is not damaged.")
     if not storage:
         return None
-    if any((isinstance(e, OSError) and e.errno in _NO_WRITE) or _READ_ONLY.search(str(e)) for e in chain):
+    if any((isinstance(e, OSError) and e.errno in NO_WRITE) or _READ_ONLY.search(str(e)) for e in chain):
         return folder_error(settings, doing)
     return IndexCorruptError(f"{doing} failed: {type(exc).__name__}: {exc}", rebuild_hint(settings))
 

@@ -70,7 +70,7 @@ class Store:
         return self._building or self._connection().set_name
 
     def _collections(self, conn: Connection) -> CollectionSet:
-        return conn.collections(self.collection_set_name())
+        return conn.collections(self._building or conn.set_name)
 
     @property
     def chunks(self):
