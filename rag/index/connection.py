@@ -41,10 +41,10 @@ class CollectionSet:
 
 
 class Connection:
-    def __init__(self, client, generation: Generation | None, set_name: str) -> None:
+    def __init__(self, client, generation: Generation | None, committed_set: str | None) -> None:
         self.client = client
         self.generation = generation
-        self.set_name = set_name  # the collection set readers use (the marker names it after a rebuild)
+        self.committed_set = committed_set  # what the marker named when this client opened (embedded)
         self.closed = False
         self._sets: dict[str, CollectionSet] = {}
         self._lock = threading.Lock()
@@ -99,14 +99,14 @@ def replace(settings: Settings, stale: Connection) -> None:
             stale.close()
 
 
-def written(settings: Settings, generation: Generation | None, set_name: str | None) -> None:
-    """This process wrote `generation` (and committed `set_name` when it rebuilt): its open
+def written(settings: Settings, generation: Generation | None, committed_set: str | None) -> None:
+    """This process wrote `generation` (and committed `committed_set` when it rebuilt): its open
     connection sees that state already and need not reopen."""
     with _lock:
         conn = _open.get(_key(settings))
         if conn is not None:
             conn.generation = generation
-            conn.set_name = set_name or conn.set_name
+            conn.committed_set = committed_set or conn.committed_set
 
 
 def close(settings: Settings) -> None:
@@ -133,7 +133,7 @@ def _connect(settings: Settings) -> Connection:
     if settings.chroma_host:
         try:
             return Connection(chromadb.HttpClient(host=settings.chroma_host, port=settings.chroma_port,
-                                                  settings=chroma_settings), None, settings.collection)
+                                                  settings=chroma_settings), None, None)
         except Exception as exc:
             raise server_error(settings, exc, "Opening the index") from None
     folder = IndexFolder(settings)

@@ -115,13 +115,10 @@ class IndexFolder:
                 raise self.cannot_write(exc) from None
             raise
 
-    def committed_set(self) -> str:
-        """Name of the chunk collection readers use ("-sentences" and "-articles" beside it): the
-        marker names it once a rebuild was committed, else it is the `collection` setting."""
+    def committed_set(self) -> str | None:
+        """The collection set a committed rebuild named (see collection_sets.py); None before any."""
         named = (self.marker() or {}).get("collections")
-        if isinstance(named, str) and named.startswith(self.settings.collection):
-            return named
-        return self.settings.collection
+        return named if isinstance(named, str) else None
 
     def commit_set(self, name: str) -> None:
         """After a rebuild: the marker names the new collections, so every reader opens them from now on."""

@@ -65,12 +65,16 @@ class Store:
     def client(self):
         return self._connection().client
 
-    def collection_set_name(self) -> str:
-        """Name of the chunk collection in use ("-sentences" and "-articles" are beside it)."""
-        return self._building or self._connection().set_name
+    def collection_set_name(self, conn: Connection | None = None) -> str:
+        """Name of the chunk collection in use ("-sentences" and "-articles" are beside it): the one a
+        rebuild is filling, else the one the marker names after a rebuild, else the `collection` setting."""
+        if self._building:
+            return self._building
+        base, named = self.settings.collection, (conn or self._connection()).committed_set
+        return named if named and (named == base or named.startswith(base + ".g")) else base
 
     def _collections(self, conn: Connection) -> CollectionSet:
-        return conn.collections(self._building or conn.set_name)
+        return conn.collections(self.collection_set_name(conn))
 
     @property
     def chunks(self):
