@@ -12,6 +12,7 @@ from __future__ import annotations
 import errno
 import time
 from collections.abc import Callable
+from contextlib import suppress
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -189,10 +190,8 @@ class Store:
         if self.settings.chroma_host:
             conn = self._connection()
             for suffix in connection.SUFFIXES:
-                try:
+                with suppress(Exception):  # not there
                     conn.client.delete_collection(f"{self.settings.collection}{suffix}")
-                except Exception:  # noqa: BLE001  (not there)
-                    pass
             conn.forget(self.settings.collection)
         elif self.is_readable():
             self._building = collection_sets.new_set_name(self.settings.collection)
@@ -218,7 +217,7 @@ class Store:
         """Drop every collection set but the one in use, then close the client (releasing the dropped
         collections' files and memory) and delete the segment folders Chroma leaves behind."""
         conn = self._connection()
-        if collection_sets.drop_sets_except(conn.client, self.settings.collection, self.collection_set_name()):
+        if collection_sets.drop_sets_except(conn.client, self.settings.collection, self.collection_set_name(conn)):
             connection.replace(self.settings, conn)
         live = collection_sets.live_segments(Path(self.settings.persist_dir))
         if live is not None:
