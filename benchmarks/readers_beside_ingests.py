@@ -13,6 +13,7 @@ import subprocess
 import sys
 import tempfile
 import threading
+import traceback
 from collections import Counter
 from pathlib import Path
 
@@ -63,7 +64,8 @@ def run(folder: Path, ingests: int, min_questions: int, threads: int = 8, articl
                 bot.ask(synthetic.question(i % (articles + CHURN * ingests)))
                 asked[worker] += 1
             except Exception as exc:  # noqa: BLE001  (every error is what is being counted)
-                errors[f"{type(exc).__name__}: {str(exc)[:160]}"] += 1
+                where = [f.name for f in traceback.extract_tb(exc.__traceback__) if "rag/index/store" in f.filename]
+                errors[f"{type(exc).__name__} in {'/'.join(where[:1])}: {str(exc)[:160]}"] += 1
             i += threads
 
     workers = [threading.Thread(target=ask, args=(w,), daemon=True) for w in range(threads)]

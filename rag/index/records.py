@@ -32,6 +32,20 @@ def sentence_embeddings(s: CollectionSet, ids: list[str]) -> dict[str, np.ndarra
     return {i: np.asarray(e, dtype=np.float32) for i, e in zip(got["ids"], got["embeddings"])}
 
 
+def sentence_embeddings_one_by_one(s: CollectionSet, ids: list[str]) -> dict[str, np.ndarray]:
+    """The sentence embeddings that can be read, each on its own: while another process's ingest is
+    deleting an article, Chroma can fail a read of several ids ("Error finding id") for a fresh client
+    too, until that ingest has written its vector segment. The sentences caught in between are left out
+    (the answerer scores the others), as they are once the deletion is done."""
+    out: dict[str, np.ndarray] = {}
+    for i in ids:
+        try:
+            out |= sentence_embeddings(s, [i])
+        except Exception:  # noqa: BLE001, S112  (a storage failure of this one id: leave it out)
+            continue
+    return out
+
+
 def all_chunks(s: CollectionSet) -> tuple[list[str], list[str], list[dict[str, Any]]]:
     ids: list[str] = []
     docs: list[str] = []

@@ -120,7 +120,14 @@ class Store:
     def sentence_embeddings(self, ids: list[str]) -> dict[str, np.ndarray]:
         if not ids:
             return {}
-        return self._use("Reading the index", lambda s: records.sentence_embeddings(s, ids))
+        try:
+            return self._use("Reading the index", lambda s: records.sentence_embeddings(s, ids))
+        except IndexCorruptError:
+            if self.settings.chroma_host:
+                raise
+            # Another process's ingest is mid-way through deleting some of these (see
+            # records.sentence_embeddings_one_by_one); a damaged index fails article_records anyway.
+            return self._use("Reading the index", lambda s: records.sentence_embeddings_one_by_one(s, ids))
 
     def all_chunks(self) -> tuple[list[str], list[str], list[dict[str, Any]]]:
         return self._use("Reading the index", records.all_chunks)
