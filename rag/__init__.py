@@ -13,11 +13,13 @@ from importlib import import_module
 from typing import TYPE_CHECKING
 
 from .errors import (
+    ChromaServerError,
     DocsDirError,
     DocumentError,
     EvalSetError,
     IndexBusyError,
     IndexCorruptError,
+    IndexFolderError,
     InvalidFilterError,
     InvalidQuestionError,
     LLMUnavailable,
@@ -48,5 +50,6 @@ def __getattr__(name: str):
 __all__ = [
     "RAG", "Query", "Settings", "Answer", "Citation", "Article", "Passage", "IngestReport", "metadata_filters",
     "RagError", "InvalidQuestionError", "InvalidFilterError", "DocsDirError", "DocumentError", "IndexCorruptError",
-    "IndexBusyError", "NotIngestedError", "SettingsError", "LLMUnavailable", "EvalSetError",
+    "IndexBusyError", "IndexFolderError", "ChromaServerError", "NotIngestedError", "SettingsError", "LLMUnavailable",
+    "EvalSetError",
 ]

@@ -31,6 +31,15 @@ class IndexCorruptError(RagError):
     """The persisted index cannot be read; it must be rebuilt."""
 
 
+class IndexFolderError(RagError):
+    """The index folder cannot be used as it is (a file, read-only, someone else's folder): the data
+    in it is not damaged, so the advice is about the folder, never a rebuild."""
+
+
+class ChromaServerError(RagError):
+    """The Chroma server named by RAG_CHROMA_HOST cannot be reached, or dropped the connection."""
+
+
 class StorageFullError(RagError):
     """The disk holding the index is full: the index is not corrupt, and must not be rebuilt."""
 

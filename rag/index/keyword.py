@@ -8,7 +8,10 @@ from __future__ import annotations
 
 import json
 import math
+import os
 import shutil
+import time
+import uuid
 from pathlib import Path
 from typing import Any
 
@@ -28,7 +31,7 @@ class KeywordIndex:
         self._position = {chunk_id: i for i, chunk_id in enumerate(ids)}
 
     @classmethod
-    def build(cls, ids: list[str], texts: list[str], metas: list[dict[str, Any]], fingerprint: str) -> "KeywordIndex":
+    def build(cls, ids: list[str], texts: list[str], metas: list[dict[str, Any]], fingerprint: str) -> KeywordIndex:
         import bm25s
 
         tokenized = [terms(t) or ["__empty__"] for t in texts]
@@ -44,22 +47,29 @@ class KeywordIndex:
     # --- persistence ----------------------------------------------------------------------------
 
     def save(self, folder: Path) -> None:
-        tmp = folder.with_name(folder.name + ".tmp")
-        shutil.rmtree(tmp, ignore_errors=True)
-        tmp.mkdir(parents=True)
+        """Write a new version folder beside `folder`, then point `folder` (a symlink) at it with one
+        atomic rename: a reader sees the old index or the new one, never half of one, and two
+        processes saving at once each write their own version (the last rename wins)."""
+        folder.parent.mkdir(parents=True, exist_ok=True)
+        version = folder.with_name(f"{folder.name}.{uuid.uuid4().hex[:12]}")
+        version.mkdir()
         if self.ids:
-            self.bm25.save(str(tmp / "bm25"))
-        (tmp / "corpus.json").write_text(json.dumps(
+            self.bm25.save(str(version / "bm25"))
+        (version / "corpus.json").write_text(json.dumps(
             {"fingerprint": self.fingerprint, "ids": self.ids, "metas": self.metas, "df": self.df}))
-        # Swap in whole, so a reader never sees half a keyword index.
-        shutil.rmtree(folder, ignore_errors=True)
-        tmp.rename(folder)
+        link = folder.with_name(f"{version.name}.link")
+        os.symlink(version.name, link)
+        if folder.is_dir() and not folder.is_symlink():  # saved by a version before symlinks
+            shutil.rmtree(folder, ignore_errors=True)
+        os.replace(link, folder)
+        _remove_old_versions(folder)
 
     @classmethod
-    def load(cls, folder: Path, fingerprint: str) -> "KeywordIndex | None":
+    def load(cls, folder: Path, fingerprint: str) -> KeywordIndex | None:
         """The saved index if it matches `fingerprint`, else None (so the caller rebuilds)."""
         import bm25s
 
+        folder = folder.resolve()  # one version for both files, even if a save swaps the link meanwhile
         try:
             data = json.loads((folder / "corpus.json").read_text())
             if data["fingerprint"] != fingerprint:
@@ -88,6 +98,22 @@ class KeywordIndex:
     def chunk_article_ids(self) -> list[str]:
         """The article of each chunk, in index order (filters are evaluated per article, then spread)."""
         return [m.get("article_id") or "" for m in self.metas]
+
+
+_VERSION_KEPT_S = 30  # a version another process may still be reading, or just wrote and is about to link
+
+
+def _remove_old_versions(folder: Path) -> None:
+    current = os.readlink(folder) if folder.is_symlink() else None
+    cutoff = time.time() - _VERSION_KEPT_S
+    for path in folder.parent.glob(folder.name + ".*"):
+        if path.name == current:
+            continue
+        try:
+            if path.lstat().st_mtime < cutoff:
+                path.unlink() if path.is_symlink() else shutil.rmtree(path)
+        except OSError:  # another process removed it first
+            pass
 
 
 def _slim(meta: dict[str, Any]) -> dict[str, Any]:

@@ -20,7 +20,8 @@ import numpy as np
 
 from rag.errors import DocumentError
 from rag.index import ids
-from rag.index.store import INDEX_FORMAT, Store
+from rag.index.folder import INDEX_FORMAT
+from rag.index.store import Store
 from rag.ingest.clean import CLEANING_VERSION, clean_document
 from rag.ingest.load import check_name, list_article_files, parse_document, read_bytes, unicode_name
 from rag.ingest.split import split_article
@@ -54,7 +55,7 @@ def ingest(settings: Settings, store: Store, embedder: Embedder, progress: Progr
     files = list_article_files(docs_dir)
     report = IngestReport()
     indexed = store.article_records()
-    store.remove_orphans(indexed)
+    store.repair(indexed)  # what a killed ingest or rebuild left
     seen: set[str] = set()
     pending: list[_Prepared] = []
     done = 0  # files finished: written, unchanged or failed (files wait in `pending` to be embedded together)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from rag import RAG, DocsDirError, IndexCorruptError
+from rag import RAG, DocsDirError, IndexCorruptError, IndexFolderError
 
 from ..support.pdfs import text_pdf
 
@@ -84,9 +84,9 @@ def test_foreign_folder_is_refused_not_overwritten(docs_copy, tmp_path):
     vs = tmp_path / "my_documents"
     vs.mkdir()
     (vs / "thesis.docx").write_text("precious")
-    with pytest.raises(IndexCorruptError, match="holds no rag index"):
+    with pytest.raises(IndexFolderError, match="holds no rag index"):
         RAG(docs_dir=docs_copy, persist_dir=vs).ingest()
-    with pytest.raises(IndexCorruptError, match="Refusing to empty"):
+    with pytest.raises(IndexFolderError, match="Refusing to empty"):
         RAG(docs_dir=docs_copy, persist_dir=vs).ingest(rebuild=True)
     assert (vs / "thesis.docx").read_text() == "precious"
 

@@ -157,3 +157,114 @@ def test_a_short_soak_keeps_memory_and_latency_steady(bot):
     result = soak(bot, [c.question for c in load_cases(REGRESSION_SET)], total=400, warmup=100)
     assert result["rss_growth"] < 0.05, result
     assert result["latency_ms_median_late"] < 2 * result["latency_ms_median_early"], result
+
+
+_SAVER = textwrap.dedent("""
+    import sys, time
+    from pathlib import Path
+    from rag.index.keyword import KeywordIndex
+
+    folder, seconds, me = Path(sys.argv[1]), float(sys.argv[2]), sys.argv[3]
+    texts = [f"Process {me} saved version {i} of the harbour and the pier" for i in range(40)]
+    index = KeywordIndex.build([f"c{i}" for i in range(40)], texts, [{"article_id": f"a{i}"} for i in range(40)], me)
+    saved = failed = 0
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        try:
+            index.save(folder)
+            saved += 1
+        except Exception as exc:
+            failed += 1
+            print(repr(exc), file=sys.stderr)
+    print(saved, failed)
+""")
+
+
+def test_two_processes_saving_the_keyword_index_never_collide(tmp_path):
+    from rag.index.keyword import KeywordIndex
+
+    folder = tmp_path / "vs" / "keyword"
+    env = dict(os.environ, PYTHONPATH=str(ROOT))
+    savers = [subprocess.Popen([sys.executable, "-c", _SAVER, str(folder), "4", name], env=env, text=True,
+                               stdout=subprocess.PIPE, stderr=subprocess.PIPE) for name in ("first", "second")]
+    results = [p.communicate(timeout=120) for p in savers]
+    counts = [tuple(map(int, out.split())) for out, _ in results]
+    assert all(p.returncode == 0 for p in savers), [err[-2000:] for _, err in results]
+    assert sum(failed for _, failed in counts) == 0, [err[-2000:] for _, err in results]
+    assert all(saved >= 5 for saved, _ in counts), counts
+    loaded = [KeywordIndex.load(folder, name) for name in ("first", "second")]
+    assert sum(index is not None for index in loaded) == 1, "the folder holds one whole index, the last saved"
+    winner = next(index for index in loaded if index is not None)
+    assert winner.search("harbour pier", 3)
+
+
+def _rag(*args: str, index, privileged: bool = True) -> subprocess.CompletedProcess:
+    # Root writes anywhere (CAP_DAC_OVERRIDE): for a read-only folder to be read-only to it, `rag`
+    # runs without that capability, as tests/integration/test_faults.py does for unreadable files.
+    drop = [] if privileged else [shutil.which("setpriv"), "--bounding-set=-dac_override,-dac_read_search"]
+    env = dict(os.environ, PYTHONPATH=str(ROOT), RAG_PERSIST_DIR=str(index))
+    return subprocess.run([*drop, sys.executable, "-m", "rag.cli", *args], cwd=ROOT, env=env,
+                          capture_output=True, text=True, timeout=300)
+
+
+def _said(done: subprocess.CompletedProcess) -> str:
+    return " ".join((done.stdout + done.stderr).split())  # Rich wraps long lines
+
+
+def test_a_persist_dir_that_is_a_file_is_named_as_such_and_never_called_damaged(tmp_path):
+    afile = tmp_path / "index"
+    afile.write_text("my notes")
+    for args in (("ingest", str(SEEDS)), ("ask", "Why did China refuse the Austin meeting?")):
+        done = _rag(*args, index=afile)
+        said = _said(done)
+        assert done.returncode == 2 and "is a file, not a folder" in said, said[-2000:]
+        assert "Traceback" not in said and "rebuild" not in said.lower(), said[-2000:]
+    assert afile.read_text() == "my notes"
+
+
+@pytest.mark.skipif(os.geteuid() != 0 or shutil.which("setpriv") is None,
+                    reason="needs root and setpriv to drop the capability that lets root write anywhere")
+def test_a_read_only_index_folder_is_named_as_such_and_never_called_damaged(tmp_path):
+    docs, vs = tmp_path / "docs", tmp_path / "vs"
+    synthetic.write_corpus(docs, 3)
+    assert _rag("ingest", str(docs), index=vs).returncode == 0
+    for path in [vs, *vs.rglob("*")]:
+        path.chmod(path.stat().st_mode & ~0o222)
+    try:
+        for args in (("ask", synthetic.question(1)), ("ingest", str(docs))):
+            done = _rag(*args, index=vs, privileged=False)
+            said = _said(done)
+            if done.returncode == 0:  # a read that needs no write is fine too
+                assert args[0] == "ask" and synthetic.answer(1) in said, said[-2000:]
+                continue
+            assert done.returncode == 2 and ("read-only" in said or "Cannot write to the index folder" in said), \
+                said[-2000:]
+            assert "Traceback" not in said and "rebuild" not in said.lower(), said[-2000:]
+    finally:
+        for path in [vs, *vs.rglob("*")]:
+            path.chmod(path.stat().st_mode | 0o200)
+    assert _rag("ask", synthetic.question(1), index=vs).returncode == 0, "the index was not damaged"
+
+
+def test_rebuilds_leave_one_collection_set_and_release_files(tmp_path):
+    from benchmarks.rebuild_leaks import repeated_rebuilds
+
+    docs = tmp_path / "docs"
+    shutil.copytree(SEEDS, docs)
+    result = repeated_rebuilds(docs, tmp_path / "vs", rounds=6, every=2)  # 3 rebuilds
+    assert result["fds_growth"] <= 0.10, result
+    assert result["segment_folders_after_6"] == result["segment_folders_after_1"] == 3, result
+    # Everything but Chroma's SQLite file (whose freed pages are reused, see benchmarks/rebuild_leaks.py)
+    outside_sqlite = [result[f"folder_mb_after_{n}"] - result[f"sqlite_mb_after_{n}"] for n in (1, 6)]
+    assert outside_sqlite[1] <= outside_sqlite[0] * 1.1, result
+
+
+def test_killed_rebuilds_leave_nothing_after_the_next_ingest(tmp_path):
+    from benchmarks.rebuild_leaks import killed_rebuilds
+
+    docs = tmp_path / "docs"
+    shutil.copytree(SEEDS, docs)
+    result = killed_rebuilds(docs, tmp_path / "vs", kills=1)
+    assert result["after_next_ingest"]["collections"] == result["clean"]["collections"] == 3, result
+    assert result["after_1_killed_rebuilds"]["collections"] > 3, "the killed rebuild had started a new set"
+    assert result["after_next_ingest"]["folder_mb"] <= result["clean"]["folder_mb"] * 1.1, result

@@ -72,3 +72,14 @@ def test_a_cli_ingest_in_another_process_never_breaks_a_running_reader(tmp_path)
         asker.join(timeout=60)
     assert not errors, f"{len(errors)} of {asked[0] + len(errors)} questions failed: {errors[0]!r}"
     assert asked[0] > 0
+
+
+def test_eight_threads_asking_beside_cli_ingests_that_change_remove_and_add_files_see_no_error(tmp_path):
+    # Each `rag ingest` changes 10 articles, removes 10 and adds 10 while 8 threads ask through one RAG:
+    # a read racing the other process's deletes is retried on a fresh client (Store._use), never an error.
+    # The full run (>= 5,000 questions beside >= 10 ingests) is benchmarks/readers_beside_ingests.py.
+    from benchmarks.readers_beside_ingests import run
+
+    result = run(tmp_path, ingests=2, min_questions=300)
+    assert result["ingests"] == 2 and result["questions"] >= 300
+    assert result["errors"] == 0, result["error_kinds"]
