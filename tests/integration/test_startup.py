@@ -6,7 +6,6 @@ import shutil
 
 import pytest
 
-from app.serve import SAFE_OPTIONS, main, streamlit_argv
 from app.startup import begin
 from rag import RAG, NotIngestedError
 
@@ -66,21 +65,3 @@ def test_invalid_settings_are_a_clear_error(monkeypatch):
     monkeypatch.setenv("RAG_TOP_K", "0")
     with pytest.raises(SettingsError, match="top_k"):
         begin()
-
-
-def test_serve_without_the_app_file_says_how_to_point_to_it(tmp_path, capsys):
-    with pytest.raises(SystemExit) as stopped:
-        main(["--app", str(tmp_path / "missing.py")])
-    assert stopped.value.code == 2
-    said = capsys.readouterr().err
-    assert "no app at" in said and "--app PATH" in said
-
-
-def test_serve_passes_the_safe_server_options_unless_given(tmp_path):
-    argv = streamlit_argv(tmp_path / "app.py", ["--server.port", "8502", "--server.maxUploadSize=5"])
-    assert argv[:3] == ["streamlit", "run", str(tmp_path / "app.py")]
-    assert argv[argv.index("--server.address") + 1] == "127.0.0.1" and argv[argv.index("--server.port") + 1] == "8502"
-    assert "--server.maxUploadSize" not in argv and "--server.maxUploadSize=5" in argv, "the caller's choice wins"
-    assert set(SAFE_OPTIONS) - {"--server.maxUploadSize"} <= set(argv)
-    default = streamlit_argv(tmp_path / "app.py", [])
-    assert default[default.index("--server.maxUploadSize") + 1] == "25", "the same cap as .streamlit/config.toml"
