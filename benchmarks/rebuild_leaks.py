@@ -4,6 +4,8 @@
    open file descriptors and RSS after the first and after the last (target: within 10%).
 2. `rag ingest --rebuild` killed three times once its new collections exist, then a plain `rag ingest`:
    collections and folder size against a clean index's.
+3. With `--plateau N`: N rebuilds in a row, the folder's size after each checkpoint, to tell a leak
+   (growth without end) from the SQLite file's high-water mark of two sets during the swap.
 
 Run, shortened, by tests/integration/test_reliability.py; the figures are in RELIABILITY.md.
 """
@@ -95,17 +97,34 @@ def killed_rebuilds(docs: Path, vs: Path, kills: int = 3) -> dict[str, object]:
     return {"clean": clean, f"after_{kills}_killed_rebuilds": killed, "after_next_ingest": after}
 
 
+def rebuild_plateau(docs: Path, vs: Path, rounds: int) -> dict[int, float]:
+    """The index folder's size (MB) after rebuild 1, 2, 5, 10, 20, ... of `rounds` rebuilds in a row."""
+    from rag import RAG
+
+    bot = RAG(docs_dir=docs, persist_dir=vs)
+    bot.ingest()
+    sizes = {}
+    for i in range(1, rounds + 1):
+        bot.ingest(rebuild=True)
+        if i in (1, 2, 5, rounds) or i % 10 == 0:
+            sizes[i] = round(folder_mb(vs), 2)
+    return sizes
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rounds", type=int, default=20)
     parser.add_argument("--kills", type=int, default=3)
     parser.add_argument("--docs", type=Path, default=ROOT / "seeds")
+    parser.add_argument("--plateau", type=int, default=0, help="also: this many rebuilds in a row, sizes on the way")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
         docs = Path(tmp) / "docs"
         shutil.copytree(args.docs, docs)
         print("repeated rebuilds:", repeated_rebuilds(docs, Path(tmp) / "vs", args.rounds))
         print("killed rebuilds:", killed_rebuilds(docs, Path(tmp) / "vs2", args.kills))
+        if args.plateau:
+            print("folder MB after rebuild n:", rebuild_plateau(docs, Path(tmp) / "vs3", args.plateau))
 
 
 if __name__ == "__main__":
