@@ -4,7 +4,7 @@ A conversation is keyed by a random id that the app keeps in the page's URL (`?c
 or a server restart finds it again. It belongs to the browser that made it (`owner`: the hash of that
 browser's secret, see `app.ownership`): listing, opening, deleting and exporting take the owner, so a
 URL with another browser's id opens nothing. Thumbs up/down are stored with the question and the answer and
-export as JSONL that `rag eval` loads (`rag.evaluation.harness.EvalCase`): a liked answer becomes a case (its
+export as JSONL that `rag eval` loads (`rag.evaluation.cases.EvalCase`): a liked answer becomes a case (its
 standalone question) whose expected fact is its short answer (or a key phrase of its first quote), a liked refusal an unanswerable case, and a
 disliked answer a commented-out line for a maintainer to correct (`rag eval` skips `#` lines).
 """

@@ -19,7 +19,8 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
-from rag.evaluation.harness import KS, EvalCase, is_relevant, load_cases, retrieval_metrics
+from rag.evaluation.cases import EvalCase, load_cases
+from rag.evaluation.metrics import KS, is_relevant, retrieval_metrics
 from rag.evaluation.runs import git_revision
 
 

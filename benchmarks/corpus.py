@@ -24,7 +24,8 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
-from rag.evaluation.harness import is_relevant, load_cases
+from rag.evaluation.cases import load_cases
+from rag.evaluation.metrics import is_relevant
 
 ROOT = Path(__file__).resolve().parent.parent
 BBC_DOCS = ROOT.parent / "shared" / "corpora" / "bbc"
@@ -179,7 +180,7 @@ def answer_quality(docs: Path, persist: Path, qa_files: list[Path]) -> dict[str,
         cases = load_cases(qa_file)
         results = run_cases(bot, cases).results
         by_id = {r.id: r for r in results}
-        from rag.evaluation.harness import summarize
+        from rag.evaluation.metrics import summarize
 
         out[qa_file.name] = {"all": summarize(results)}
         for split in ("fit", "held"):

@@ -85,7 +85,7 @@ def _percentiles(values: list[float]) -> dict[str, float]:
 
 def run(copies: int, work: Path, vector_cache: Path, source: Path = BBC_DOCS) -> dict[str, Any]:
     from rag.engine import RAG
-    from rag.evaluation.harness import load_cases
+    from rag.evaluation.cases import load_cases
 
     docs, persist = work / "docs", work / "vectorstore"
     articles = write_archive(docs, copies, source)

@@ -40,7 +40,7 @@ def soak(bot, questions: list[str], total: int, warmup: int = 100) -> dict[str, 
 
 def main() -> None:
     from rag.engine import RAG
-    from rag.evaluation.harness import load_cases
+    from rag.evaluation.cases import load_cases
 
     total = int(sys.argv[1]) if len(sys.argv) > 1 else 5000
     questions = [c.question for c in load_cases(Path(__file__).resolve().parent.parent / "tests" / "regression"

@@ -11,14 +11,12 @@ import time
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
-from rag.errors import EvalSetError
-from rag.evaluation.cases import EvalCase, load_cases, load_labelled_rag_dataset, save_labelled_rag_dataset
+from rag.evaluation.cases import EvalCase
 from rag.evaluation.metrics import (
     KS,
     citation_ok,
     facts_present,
     is_relevant,
-    retrieval_metrics,
     retrieval_scores,
     summarize,
 )
@@ -28,10 +26,7 @@ from rag.schema import Answer
 if TYPE_CHECKING:
     from rag.engine import RAG
 
-# The names benchmarks and tests import from here.
-__all__ = ["KS", "CaseResult", "EvalCase", "EvalRun", "EvalSetError", "facts_present", "is_relevant", "load_cases",
-           "load_labelled_rag_dataset", "retrieval_metrics", "run_cases", "save_labelled_rag_dataset", "score_case",
-           "summarize"]
+__all__ = ["run_cases", "score_case"]
 
 
 def score_case(case: EvalCase, answer: Answer, latency_ms: float) -> CaseResult:

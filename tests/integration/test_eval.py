@@ -8,7 +8,9 @@ import pytest
 from typer.testing import CliRunner
 
 from rag.cli import app
-from rag.evaluation.harness import EvalSetError, load_cases, run_cases, save_labelled_rag_dataset
+from rag.errors import EvalSetError
+from rag.evaluation.cases import load_cases, save_labelled_rag_dataset
+from rag.evaluation.harness import run_cases
 
 from ..support.helpers import REGRESSION_SET
 

@@ -8,7 +8,8 @@ from typer.testing import CliRunner
 
 from rag import RAG
 from rag.cli import app
-from rag.evaluation.harness import load_cases, run_cases
+from rag.evaluation.cases import load_cases
+from rag.evaluation.harness import run_cases
 from rag.evaluation.judge import Judge
 
 from ..support.fake_openai import FakeOpenAI

@@ -16,7 +16,7 @@ import pytest
 
 from benchmarks import synthetic
 from rag import RAG, IndexBusyError
-from rag.evaluation.harness import load_cases
+from rag.evaluation.cases import load_cases
 
 from ..support.helpers import REGRESSION_SET, ROOT, SEEDS
 

@@ -14,7 +14,8 @@ from pathlib import Path
 
 import pytest
 
-from rag.evaluation.harness import load_cases, run_cases
+from rag.evaluation.cases import load_cases
+from rag.evaluation.harness import run_cases
 from rag.evaluation.sets import KNOWN_SETS
 
 from ..support.helpers import REGRESSION_SET
@@ -55,7 +56,7 @@ def test_follow_ups_are_answered_from_the_conversation(bot):
     the first question ("Why was he sanctioned?"); the offline rewrite must make it answerable."""
     import json
 
-    from rag.evaluation.harness import facts_present
+    from rag.evaluation.metrics import facts_present
 
     pairs = [json.loads(line) for line in FOLLOW_UPS.read_text().splitlines() if line.strip()]
     answered = []

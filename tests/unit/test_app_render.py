@@ -14,7 +14,7 @@ from streamlit.testing.v1 import AppTest
 from app.conversations import ConversationStore, feedback_case, valid_id
 from app.filters import ArticleFilter
 from app.render import cited_pieces, highlighted, human_date, inert, md_escape, with_badges
-from rag.evaluation.harness import load_cases
+from rag.evaluation.cases import load_cases
 from rag.schema import Answer, Article, Citation, Passage
 
 from ..support.helpers import answer_rows, popover_labels
